@@ -1,0 +1,124 @@
+"""Command line: `feedsvc serve`, `feedsvc refresh`, `feedsvc recipes check`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import click
+
+from feedsvc import __version__
+from feedsvc.errors import RecipeError
+
+
+def _make_app(config: dict | None = None):
+    from feedsvc.app import create_app
+
+    try:
+        return create_app(config)
+    except RecipeError as exc:
+        raise click.ClickException(f"recipe refused: {exc}") from None
+
+
+def demo_config(snapshot_base: str) -> dict:
+    """Settings for --demo: only the bundled recipes, pointed at the
+    snapshot server, in a database of their own."""
+    from feedsvc.snapshot import RECIPES_DIR
+
+    return {"RECIPES_PATH": str(RECIPES_DIR), "RECIPE_VARIABLES": {"snapshot": snapshot_base}, "DEMO": True}
+
+
+def _print_reports(reports) -> None:
+    for report in reports:
+        line = f"{report.source_id}: {report.status} new={report.new} updated={report.updated} " \
+               f"pages={report.pages} {report.duration_seconds:.2f}s"
+        if report.error:
+            line += f" error: {report.error}"
+        click.echo(line)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="feedsvc")
+def main() -> None:
+    """feedsvc: news sites in, Atom and RSS feeds out."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+@click.option("--demo", is_flag=True, help="Serve the bundled snapshot site on loopback and read only it.")
+def serve(host: str, port: int, threads: int, demo: bool) -> None:
+    """Run the web service."""
+    from feedsvc.server import run_server
+    from feedsvc.snapshot import SnapshotServer
+
+    config: dict | None = None
+    if demo:
+        snapshot = SnapshotServer().start()
+        config = demo_config(snapshot.base_url)
+        app = _make_app(config)
+        rt = app.extensions["feedsvc"]
+        _print_reports(rt.refresher.refresh_many(rt.recipes))
+        _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, rt.store.outlets())
+        rt.refresher.close()
+        rt.store.engine.dispose()  # the server process opens its own connections
+    run_server(lambda: _make_app(config), host, port, threads)
+
+
+def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
+    click.echo(f"Snapshot site: {snapshot_base}/shandong/yaowen/index.shtml")
+    click.echo(f"Index: {base}/")
+    click.echo(f"All items: {base}/feeds/all.atom")
+    for outlet, count, _ in outlets:
+        click.echo(f"{outlet} ({count}): {base}/feeds/outlet/{quote(outlet)}.atom")
+    sys.stdout.flush()
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+def refresh(sources: tuple[str, ...], as_json: bool) -> None:
+    """Refresh SOURCES now (all sources when none are named)."""
+    app = _make_app()
+    rt = app.extensions["feedsvc"]
+    unknown = [s for s in sources if s not in rt.recipes]
+    if unknown:
+        raise click.ClickException(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(rt.recipes)}")
+    reports = rt.refresher.refresh_many(sources or list(rt.recipes))
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        _print_reports(reports)
+    if any(r.status == "error" for r in reports):
+        sys.exit(1)
+
+
+@main.group()
+def recipes() -> None:
+    """Work with recipe files."""
+
+
+@recipes.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+def recipes_check(paths: tuple[str, ...]) -> None:
+    """Validate recipe files (default: the recipes folder). Exit 1 on errors."""
+    from feedsvc.recipes import parse_recipe
+
+    files: list[Path] = []
+    for path in paths or (os.environ.get("FEEDSVC_RECIPES_PATH", "feeds"),):
+        p = Path(path)
+        files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
+    errors = 0
+    for file in files:
+        try:
+            recipe = parse_recipe(file.read_text(encoding="utf-8"), str(file))
+            click.echo(f"ok     {file}  ({recipe.id}, {recipe.kind})")
+        except RecipeError as exc:
+            errors += 1
+            click.echo(f"error  {exc}", err=True)
+    if errors:
+        sys.exit(1)

@@ -1,0 +1,125 @@
+"""Plain data passed between the layers: parsers produce these, the store
+keeps them, the renderers read them. No behaviour lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+# "second": the page gave a time of day; "day": it gave only a date, which
+# feeds show at 00:00 in the recipe's time zone.
+Precision = Literal["second", "day"]
+
+# How much of an item a page told us. A full article outranks a listing
+# entry, so a listing seen later never overwrites what the article said.
+DETAIL_LISTING = 0
+DETAIL_ARTICLE = 1
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    value: datetime  # always time-zone aware
+    precision: Precision = "second"
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """One entry of a listing: a channel index or a page's related list."""
+
+    title: str
+    link: str  # absolute, resolved against the page's canonical URL
+    href: str  # as written in the page, for following from the fetched URL
+    summary: str | None = None
+    outlet: str | None = None
+    published: Timestamp | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    url: str  # canonical URL: the item's identity
+    title: str
+    outlet: str | None = None
+    author: str | None = None
+    published: Timestamp | None = None
+    summary: str | None = None
+    body_html: str | None = None
+    body_text: str | None = None
+    editors: tuple[str, ...] = ()
+    language: str | None = None
+    related: tuple[ListingEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Listing:
+    url: str  # canonical URL of the listing page
+    entries: tuple[ListingEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """What one page says about one item, ready for the store."""
+
+    url: str
+    source_id: str
+    title: str
+    detail: int
+    summary: str | None = None
+    body_html: str | None = None
+    author: str | None = None
+    outlet: str | None = None
+    editors: tuple[str, ...] = ()
+    published: Timestamp | None = None
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as the store holds it, for rendering."""
+
+    guid: str
+    url: str
+    source_id: str
+    title: str
+    summary: str | None
+    body_html: str | None
+    author: str | None
+    outlet: str | None
+    editors: tuple[str, ...]
+    published: datetime | None
+    precision: Precision | None
+    first_seen: datetime
+    updated: datetime
+    seq: int
+
+
+@dataclass
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class RefreshReport:
+    source_id: str
+    status: Literal["ok", "error", "skipped"]
+    new: int = 0
+    updated: int = 0
+    duration_seconds: float = 0.0
+    error: str | None = None
+    error_kind: str | None = None
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source_id,
+            "status": self.status,
+            "new": self.new,
+            "updated": self.updated,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "pages": self.pages,
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "warnings": self.warnings,
+        }

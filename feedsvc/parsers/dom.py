@@ -1,0 +1,90 @@
+"""Shared HTML plumbing for the parsers: decoding, the document tree,
+canonical URLs and element text."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml.cssselect import CSSSelector
+from lxml.etree import ParserError
+
+from feedsvc.encoding import decode_document
+from feedsvc.errors import ParseError
+from feedsvc.parsers.text import squash
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+@lru_cache(maxsize=512)
+def compiled(selector: str) -> CSSSelector:
+    return CSSSelector(selector)
+
+
+def select(root, selector: str | None) -> list:
+    return compiled(selector)(root) if selector else []
+
+
+def select_one(root, selector: str | None):
+    found = select(root, selector)
+    return found[0] if found else None
+
+
+def load_document(content: bytes, url: str, charset: str | None = None, encoding: str | None = None):
+    text, _ = decode_document(content, charset, encoding)
+    text = _XML_DECL.sub("", text, count=1)  # lxml refuses str input that declares an encoding
+    if not text.strip():
+        raise ParseError(url, "page is empty")
+    try:
+        return lxml.html.document_fromstring(text)
+    except (ParserError, ValueError) as exc:
+        raise ParseError(url, f"page is not parseable HTML: {exc}") from None
+
+
+def absolute_http(href: str | None, base: str) -> str | None:
+    if not href:
+        return None
+    url = urljoin(base, href.strip())
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def canonical_url(root, fetched_url: str) -> str:
+    """The page's own idea of its address, so an item keeps one identity
+    whichever mirror, port or tracking query it was fetched through."""
+    for selector, attr in (('link[rel~="canonical"]', "href"), ('meta[property="og:url"]', "content")):
+        element = select_one(root, selector)
+        found = absolute_http(element.get(attr) if element is not None else None, fetched_url)
+        if found:
+            return found
+    return fetched_url
+
+
+def element_text(element) -> str:
+    if element is None:
+        return ""
+    return squash(element.text_content())
+
+
+def text_of(root, selector: str | None) -> str | None:
+    """Text of the first match, or None."""
+    value = element_text(select_one(root, selector))
+    return value or None
+
+
+def time_text(element) -> str | None:
+    """A date element's machine-readable value if it has one, else its text."""
+    if element is None:
+        return None
+    return element.get("datetime") or element.get("content") or element_text(element) or None
+
+
+def link_of(element) -> str | None:
+    """The href of an element, or of the first link inside it."""
+    if element is None:
+        return None
+    if element.get("href"):
+        return element.get("href")
+    inner = element.find(".//a[@href]")
+    return inner.get("href") if inner is not None else None

@@ -1,0 +1,55 @@
+"""Listings: a channel's index page, or the related list on an article."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from feedsvc.models import Listing, ListingEntry
+from feedsvc.parsers.dates import parse_timestamp
+from feedsvc.parsers.dom import (
+    absolute_http, canonical_url, element_text, link_of, load_document, select, select_one, text_of, time_text,
+)
+from feedsvc.parsers.text import shorten, strip_label, strip_more_link
+from feedsvc.recipes import ListingSelectors
+
+
+def _entry(element, selectors: ListingSelectors, base: str, zone: tzinfo) -> ListingEntry | None:
+    title_el = select_one(element, selectors.title)
+    title = element_text(title_el)
+    href = link_of(select_one(element, selectors.link) if selectors.link else title_el)
+    link = absolute_http(href, base)
+    if not title or not link:
+        return None
+    return ListingEntry(
+        title=title,
+        link=link,
+        href=href.strip(),
+        summary=shorten(strip_more_link(text_of(element, selectors.summary))),
+        outlet=strip_label(text_of(element, selectors.outlet)),
+        published=parse_timestamp(time_text(select_one(element, selectors.date)), zone),
+    )
+
+
+def extract_entries(root, selectors: ListingSelectors, base: str, zone: tzinfo) -> tuple[ListingEntry, ...]:
+    """Entries in page order; an entry without title or link is skipped, and
+    a link listed twice keeps its first entry."""
+    entries: dict[str, ListingEntry] = {}
+    for element in select(root, selectors.item):
+        entry = _entry(element, selectors, base, zone)
+        if entry is not None and entry.link not in entries:
+            entries[entry.link] = entry
+    return tuple(entries.values())
+
+
+def parse_listing(
+    content: bytes,
+    url: str,
+    selectors: ListingSelectors,
+    *,
+    zone: tzinfo,
+    charset: str | None = None,
+    encoding: str | None = None,
+) -> Listing:
+    root = load_document(content, url, charset, encoding)
+    canonical = canonical_url(root, url)
+    return Listing(url=canonical, entries=extract_entries(root, selectors, canonical, zone))

@@ -1,0 +1,177 @@
+"""Source recipes: one TOML file per site in the recipes folder.
+
+A recipe says which pages to read, how often, and where each field sits in
+them. Every problem is reported with its file, key and reason, and a broken
+recipe stops start-up rather than silently dropping a source."""
+
+from __future__ import annotations
+
+import codecs
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from feedsvc.errors import RecipeError
+
+RecipeKind = Literal["article_page", "listing_page", "feed"]
+
+
+def _check_selector(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        raise ValueError("selector is empty")
+    try:
+        CSSSelector(value)
+    except (SelectorError, SyntaxError) as exc:
+        raise ValueError(f"invalid CSS selector {value!r}: {exc}") from None
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArticleSelectors(_Strict):
+    """Where the fields of an article page are. Only `title` is required;
+    `summary` defaults to the body's first substantial paragraph."""
+
+    title: str
+    outlet: str | None = None
+    author: str | None = None
+    published: str | None = None
+    body: str | None = None
+    editors: str | None = None
+    summary: str | None = None
+
+    _selectors = field_validator("*")(classmethod(lambda cls, v: _check_selector(v)))
+
+
+class ListingSelectors(_Strict):
+    """Where the entries of a listing are. Field selectors are relative to
+    each `item`; `link` defaults to the first link in `title`."""
+
+    item: str
+    title: str
+    link: str | None = None
+    summary: str | None = None
+    outlet: str | None = None
+    date: str | None = None
+
+    _selectors = field_validator("*")(classmethod(lambda cls, v: _check_selector(v)))
+
+
+class Recipe(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str = Field(min_length=1)
+    kind: RecipeKind
+    start_urls: list[str] = Field(min_length=1)
+    refresh_interval_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    timezone: str = "Asia/Shanghai"
+    language: str | None = None
+    encoding: str | None = None
+    outlet: str | None = None
+    follow_links: bool = True
+    max_follow: int = Field(default=30, ge=0, le=500)
+    article: ArticleSelectors | None = None
+    listing: ListingSelectors | None = None
+    related: ListingSelectors | None = None
+    path: str = Field(default="", exclude=True)
+
+    @field_validator("start_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from None
+        return name
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise ValueError(f"unknown encoding {name!r}") from None
+        return name
+
+    @model_validator(mode="after")
+    def _sections_for_kind(self) -> Recipe:
+        if self.kind == "article_page" and self.article is None:
+            raise ValueError("kind 'article_page' needs an [article] table of selectors")
+        if self.kind == "listing_page":
+            if self.listing is None:
+                raise ValueError("kind 'listing_page' needs a [listing] table of selectors")
+            if self.follow_links and self.article is None:
+                raise ValueError("follow_links needs an [article] table for the followed pages")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _error_key(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "(recipe)"
+
+
+def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) -> Recipe:
+    """Validate one recipe's TOML text. `variables` fill `{name}`
+    placeholders in start URLs (the demo points recipes at its own port)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(path, "(syntax)", f"not valid TOML: {exc}") from None
+    if variables and isinstance(data.get("start_urls"), list):
+        try:
+            data["start_urls"] = [u.format(**variables) if isinstance(u, str) else u for u in data["start_urls"]]
+        except (KeyError, IndexError, ValueError) as exc:
+            raise RecipeError(path, "start_urls", f"unknown placeholder {exc}") from None
+    try:
+        return Recipe(**data, path=path)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reason = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            reason = "unknown key (check the spelling against the README)"
+        raise RecipeError(path, _error_key(first["loc"]), reason) from None
+    except TypeError as exc:  # e.g. a top-level key named like a keyword
+        raise RecipeError(path, "(recipe)", str(exc)) from None
+
+
+def load_recipes(folder: str | Path, variables: dict[str, str] | None = None) -> list[Recipe]:
+    """Load every `*.toml` in `folder`, sorted by file name. Raises the
+    first RecipeError; an id used twice is an error too."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RecipeError(str(folder), "(folder)", "recipes folder does not exist")
+    recipes: list[Recipe] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise RecipeError(str(path), "(file)", "not UTF-8 text") from None
+        recipe = parse_recipe(text, str(path), variables)
+        if recipe.id in seen:
+            raise RecipeError(str(path), "id", f"id {recipe.id!r} is already used by {seen[recipe.id]}")
+        seen[recipe.id] = str(path)
+        recipes.append(recipe)
+    return recipes

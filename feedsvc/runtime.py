@@ -1,0 +1,61 @@
+"""The service's state for one Flask app: recipes, store and refresher,
+kept in `app.extensions["feedsvc"]` rather than module globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from feedsvc.fetch import DEFAULT_USER_AGENT, FetchSettings
+from feedsvc.recipes import Recipe, load_recipes
+from feedsvc.refresh import Refresher
+from feedsvc.store import Store
+
+EXTENSION = "feedsvc"
+
+
+@dataclass
+class Runtime:
+    recipes: dict[str, Recipe]
+    store: Store
+    refresher: Refresher
+
+    def zones(self) -> dict[str, ZoneInfo]:
+        return {r.id: r.zone for r in self.recipes.values()}
+
+
+def fetch_settings(config) -> FetchSettings:
+    return FetchSettings(
+        timeout_seconds=float(config["FETCH_TIMEOUT_SECONDS"]),
+        connect_timeout_seconds=float(config["FETCH_CONNECT_TIMEOUT_SECONDS"]),
+        max_bytes=int(config["FETCH_MAX_BYTES"]),
+        max_redirects=int(config["FETCH_MAX_REDIRECTS"]),
+        user_agent=config["USER_AGENT"] or DEFAULT_USER_AGENT,
+    )
+
+
+def database_url(app: Flask) -> str:
+    # The demo keeps its own file so its snapshot items never mix with real ones.
+    name = "demo.sqlite3" if app.config.get("DEMO") else "feedsvc.sqlite3"
+    return app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / name}"
+
+
+def init_app(app: Flask) -> Runtime:
+    """Load recipes (refusing broken ones), open the store, make sure its
+    schema and source rows exist."""
+    recipes = load_recipes(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"))
+    store = Store.from_url(database_url(app))
+    store.create_schema()
+    store.sync_sources(recipes)
+    refresher = Refresher(store, recipes, fetch_settings(app.config),
+                          jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]))
+    runtime = Runtime({r.id: r for r in recipes}, store, refresher)
+    app.extensions[EXTENSION] = runtime
+    return runtime
+
+
+def runtime() -> Runtime:
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,80 @@
+"""Tables of the store, in SQLAlchemy Core, portable to SQLite and
+PostgreSQL. Times are stored as UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, whatever the backend
+    keeps (SQLite keeps no zone at all)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("next_run_at", UTCDateTime),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_error_kind", String(32)),
+    Column("last_error_at", UTCDateTime),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+)
+
+items = Table(
+    "items",
+    metadata,
+    # Insertion order doubles as first-seen order for same-time items.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guid", String(128), nullable=False, unique=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text),
+    Column("body_html", Text),
+    Column("author", Text),
+    Column("outlet", Text),
+    Column("editors", JSON, nullable=False, default=list),
+    Column("published_at", UTCDateTime),
+    Column("published_precision", String(8)),
+    Column("detail", Integer, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # published_at when known, else first_seen_at: the feed order.
+    Column("sort_at", UTCDateTime, nullable=False),
+    Index("ix_items_sort", "sort_at", "id"),
+    Index("ix_items_outlet_sort", "outlet", "sort_at", "id"),
+    Index("ix_items_source_sort", "source_id", "sort_at", "id"),
+)
+
+# One row per setting-like fact, e.g. the store version that feed caches
+# compare against.
+store_state = Table(
+    "store_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)

@@ -1,0 +1,41 @@
+"""The production WSGI server (gunicorn), embedded for `feedsvc serve`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gunicorn.app.base import BaseApplication
+
+
+class _EmbeddedGunicorn(BaseApplication):
+    def __init__(self, factory: Callable, options: dict):
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        # Built in the worker, after the fork, so no database connection or
+        # thread is shared between processes.
+        return self.factory()
+
+
+def run_server(factory: Callable, host: str, port: int, threads: int) -> None:
+    """One worker process with `threads` request threads: the embedded
+    default keeps one writer to SQLite and room for slow clients."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": threads,
+        # A manual refresh answers when it is done; give it time.
+        "timeout": 300,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+    _EmbeddedGunicorn(factory, options).run()

@@ -1,0 +1,265 @@
+"""The store: items deduplicated by canonical URL, and per-source state.
+
+Writes happen in one transaction per refresh, so a failed fetch or a crash
+mid-refresh never leaves half an update, and nothing is ever deleted here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from feedsvc.models import ItemRecord, StoredItem, UpsertResult
+from feedsvc.schema import items, metadata, sources, store_state
+
+_CONTENT_FIELDS = ("title", "summary", "body_html")
+_MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "published_at",
+                  "published_precision")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def mint_guid(url: str) -> str:
+    """Computed once at first insert and stored: later changes to URL
+    handling must never change an id readers already have."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Autocommit at the driver level; SQLAlchemy's "begin" hook below
+    # issues BEGIN itself, so writers can take the lock up front.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # BEGIN IMMEDIATE for writers: a deferred transaction that later wants
+    # to write can fail with "database is locked" without waiting.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+@dataclass
+class SourceState:
+    id: str
+    name: str
+    kind: str
+    next_run_at: datetime | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_kind: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+
+
+def _record_values(record: ItemRecord) -> dict:
+    published = record.published
+    return {
+        "title": record.title,
+        "summary": record.summary,
+        "body_html": record.body_html,
+        "author": record.author,
+        "outlet": record.outlet,
+        "editors": list(record.editors),
+        "published_at": published.value if published else None,
+        "published_precision": published.precision if published else None,
+    }
+
+
+def _merge(row: dict, record: ItemRecord) -> dict:
+    """Fields to change. A page with less detail than the stored item (a
+    listing entry after the full article) only fills gaps."""
+    incoming = _record_values(record)
+    outranks = record.detail >= row["detail"]
+    changes = {}
+    for name in _MERGED_FIELDS:
+        new = incoming[name]
+        if new in (None, "", []) or new == row[name]:
+            continue
+        if outranks or row[name] in (None, "", []):
+            changes[name] = new
+    if "published_at" not in changes:
+        changes.pop("published_precision", None)
+    elif "published_precision" not in changes:
+        changes["published_precision"] = incoming["published_precision"]
+    if record.detail > row["detail"]:
+        changes["detail"] = record.detail
+    return changes
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def _writer(self):
+        return self.engine.connect().execution_options(writer=True)
+
+    # -- sources -----------------------------------------------------------
+
+    def sync_sources(self, recipes: Iterable) -> None:
+        """Make sure every recipe has a source row; keep their state."""
+        with self._writer() as conn, conn.begin():
+            known = {r.id for r in conn.execute(select(sources.c.id))}
+            for recipe in recipes:
+                if recipe.id in known:
+                    conn.execute(update(sources).where(sources.c.id == recipe.id)
+                                 .values(name=recipe.name, kind=recipe.kind))
+                else:
+                    conn.execute(insert(sources).values(id=recipe.id, name=recipe.name, kind=recipe.kind,
+                                                        consecutive_failures=0))
+
+    def source_states(self) -> list[SourceState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(sources).order_by(sources.c.id)).mappings()
+            return [SourceState(**row) for row in rows]
+
+    def source_state(self, source_id: str) -> SourceState | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sources).where(sources.c.id == source_id)).mappings().first()
+            return SourceState(**row) if row else None
+
+    def due_source_ids(self, now: datetime) -> list[str]:
+        query = (select(sources.c.id)
+                 .where((sources.c.next_run_at.is_(None)) | (sources.c.next_run_at <= now))
+                 .order_by(sources.c.next_run_at.is_not(None), sources.c.next_run_at))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def record_success(self, source_id: str, at: datetime, next_run_at: datetime) -> None:
+        self._update_source(source_id, last_attempt_at=at, last_success_at=at, last_error=None,
+                            last_error_kind=None, consecutive_failures=0, next_run_at=next_run_at)
+
+    def record_failure(self, source_id: str, at: datetime, error: str, kind: str, next_run_at: datetime) -> int:
+        """Record an error; returns the number of failures in a row."""
+        with self._writer() as conn, conn.begin():
+            failures = conn.execute(select(sources.c.consecutive_failures)
+                                    .where(sources.c.id == source_id)).scalar_one() + 1
+            conn.execute(update(sources).where(sources.c.id == source_id).values(
+                last_attempt_at=at, last_error=error, last_error_kind=kind, last_error_at=at,
+                consecutive_failures=failures, next_run_at=next_run_at))
+        return failures
+
+    def set_next_run(self, source_id: str, at: datetime) -> None:
+        self._update_source(source_id, next_run_at=at)
+
+    def _update_source(self, source_id: str, **values) -> None:
+        with self._writer() as conn, conn.begin():
+            conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+    # -- items -------------------------------------------------------------
+
+    def upsert_items(self, records: Sequence[ItemRecord], now: datetime | None = None) -> UpsertResult:
+        """Insert new items and merge what pages say about known ones, in
+        one transaction. `updated_at` moves only when title, summary or body
+        change."""
+        now = now or utcnow()
+        result = UpsertResult()
+        if not records:
+            return result
+        with self._writer() as conn, conn.begin():
+            urls = list(dict.fromkeys(r.url for r in records))
+            rows = {}
+            for chunk in range(0, len(urls), 500):
+                query = select(items).where(items.c.url.in_(urls[chunk:chunk + 500]))
+                rows.update({row["url"]: dict(row) for row in conn.execute(query).mappings()})
+            touched_new: set[str] = set()
+            touched_updated: set[str] = set()
+            for record in records:
+                row = rows.get(record.url)
+                if row is None:
+                    rows[record.url] = self._insert(conn, record, now)
+                    touched_new.add(record.url)
+                    continue
+                changes = _merge(row, record)
+                if not changes:
+                    continue
+                if any(name in changes for name in _CONTENT_FIELDS):
+                    changes["updated_at"] = now
+                    if record.url not in touched_new:
+                        touched_updated.add(record.url)
+                if "published_at" in changes:
+                    changes["sort_at"] = changes["published_at"]
+                conn.execute(update(items).where(items.c.id == row["id"]).values(**changes))
+                row.update(changes)
+            result.new, result.updated = len(touched_new), len(touched_updated)
+            result.unchanged = len(urls) - result.new - result.updated
+            if result.new or result.updated:
+                self._bump_version(conn)
+        return result
+
+    def _insert(self, conn: Connection, record: ItemRecord, now: datetime) -> dict:
+        values = _record_values(record)
+        values.update(guid=mint_guid(record.url), url=record.url, source_id=record.source_id, detail=record.detail,
+                      first_seen_at=now, updated_at=now, sort_at=values["published_at"] or now)
+        values["id"] = conn.execute(insert(items).values(**values)).inserted_primary_key[0]
+        return values
+
+    def _bump_version(self, conn: Connection) -> None:
+        changed = conn.execute(update(store_state).where(store_state.c.key == "version")
+                               .values(value=store_state.c.value + 1)).rowcount
+        if not changed:
+            conn.execute(insert(store_state).values(key="version", value=1))
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(store_state.c.value).where(store_state.c.key == "version")).scalar()
+            return value or 0
+
+    def query_items(self, *, outlets: Sequence[str] = (), source_id: str | None = None,
+                    limit: int = 50) -> list[StoredItem]:
+        """Newest first; items at the same time come newest-seen first."""
+        query = select(items).order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(limit)
+        if outlets:
+            query = query.where(items.c.outlet.in_(list(outlets)))
+        if source_id:
+            query = query.where(items.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return [_stored(row) for row in conn.execute(query).mappings()]
+
+    def outlets(self) -> list[tuple[str, int, datetime]]:
+        """(outlet, item count, newest item time), by name."""
+        query = (select(items.c.outlet, func.count(), func.max(items.c.sort_at))
+                 .where(items.c.outlet.is_not(None)).group_by(items.c.outlet).order_by(items.c.outlet))
+        with self.engine.connect() as conn:
+            return [(outlet, count, latest) for outlet, count, latest in conn.execute(query)]
+
+    def count_items(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(items)).scalar_one()
+
+
+def _stored(row) -> StoredItem:
+    return StoredItem(
+        guid=row["guid"], url=row["url"], source_id=row["source_id"], title=row["title"], summary=row["summary"],
+        body_html=row["body_html"], author=row["author"], outlet=row["outlet"], editors=tuple(row["editors"] or ()),
+        published=row["published_at"], precision=row["published_precision"], first_seen=row["first_seen_at"],
+        updated=row["updated_at"], seq=row["id"],
+    )
+
