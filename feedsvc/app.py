@@ -22,6 +22,8 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        # One line per request is httpx's default; feedsvc logs each refresh itself.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     runtime.init_app(app)
     web.init_app(app)
     return app

@@ -9,8 +9,11 @@ import re
 
 from charset_normalizer import from_bytes
 
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "euc-cn": "gb18030", "x-gbk": "gb18030",
-              "iso-8859-1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252"}
+# WHATWG's labels for GBK, which browsers decode as GB18030; Python knows
+# only some of them.
+_GBK_LABELS = {"chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80", "gbk", "iso-ir-58",
+               "x-gbk", "euc-cn", "cp936", "gb18030"}
+_SUPERSETS = {"iso8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # The HTML spec's prescan looks at the first 1024 bytes; real portals put
 # long scripts first, so look further.
@@ -24,11 +27,14 @@ def normalize_encoding(label: str | None) -> str | None:
     """A Python codec name for a charset label, or None if unknown."""
     if not label:
         return None
+    label = label.strip().lower()
+    if label in _GBK_LABELS:
+        return "gb18030"
     try:
-        name = codecs.lookup(label.strip().lower()).name
+        name = codecs.lookup(label).name
     except LookupError:
         return None
-    return _SUPERSETS.get(name.replace("_", "-"), _SUPERSETS.get(label.strip().lower(), name))
+    return "gb18030" if name in _GBK_LABELS else _SUPERSETS.get(name, name)
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:

@@ -39,7 +39,8 @@ def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
     own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=DETAIL_ARTICLE,
                      summary=article.summary, body_html=article.body_html, author=article.author,
                      outlet=article.outlet, editors=article.editors, published=article.published)
-    return [own, *(_entry_record(e, source_id) for e in article.related if e.link != article.url)]
+    related = [_entry_record(e, source_id) for e in article.related if e.link != article.url]
+    return [own, *reversed(related)]
 
 
 def _entry_record(entry: ListingEntry, source_id: str) -> ItemRecord:
@@ -49,6 +50,10 @@ def _entry_record(entry: ListingEntry, source_id: str) -> ItemRecord:
 
 @dataclass
 class _Harvest:
+    """Records in the order pages were read, each page's entries bottom-up:
+    the store numbers items as it first sees them, so the top of a listing
+    gets the highest number and leads among items of the same time."""
+
     records: list[ItemRecord] = field(default_factory=list)
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -90,9 +95,7 @@ class Refresher:
         interval = timedelta(minutes=recipe.refresh_interval_minutes)
         try:
             harvest = self._harvest(recipe)
-            # Gathered in page order; stored in reverse so the top of a page
-            # is seen last and sorts first among items of the same time.
-            result = self.store.upsert_items(list(reversed(harvest.records)))
+            result = self.store.upsert_items(harvest.records)
         except FeedsvcError as exc:
             kind = getattr(exc, "kind", "error")
             delay = backoff_delay((self.store.source_state(recipe.id).consecutive_failures or 0) + 1, interval)
@@ -138,7 +141,7 @@ class Refresher:
                                 charset=page.charset, encoding=recipe.encoding)
         if not listing.entries:
             raise ParseError(page.final_url, f"no listing entries matched selector {recipe.listing.item!r}")
-        harvest.records.extend(_entry_record(e, recipe.id) for e in listing.entries)
+        harvest.records.extend(reversed([_entry_record(e, recipe.id) for e in listing.entries]))
         if not recipe.follow_links:
             return
         for entry in listing.entries[: recipe.max_follow]:

@@ -15,7 +15,8 @@ class _EmbeddedGunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # newer settings are skipped on older gunicorn
+                self.cfg.set(key, value)
 
     def load(self):
         # Built in the worker, after the fork, so no database connection or
@@ -37,5 +38,7 @@ def run_server(factory: Callable, host: str, port: int, threads: int) -> None:
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",
+        # No control socket in $HOME: one embedded worker needs no runtime control.
+        "control_socket_disable": True,
     }
     _EmbeddedGunicorn(factory, options).run()

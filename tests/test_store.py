@@ -1,0 +1,111 @@
+"""Store semantics on a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord, Timestamp
+from feedsvc.recipes import parse_recipe
+from feedsvc.store import Store
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+RECIPE = parse_recipe('id = "s"\nname = "S"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/"]\n', "s.toml")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    s.create_schema()
+    s.sync_sources([RECIPE])
+    yield s
+    s.engine.dispose()
+
+
+def listing(url="https://p/1", **kw):
+    values = dict(url=url, source_id="s", title="标题", detail=DETAIL_LISTING, summary="摘要...", outlet="鲁网",
+                  published=Timestamp(datetime(2019, 10, 23, tzinfo=SHANGHAI), "day"))
+    values.update(kw)
+    return ItemRecord(**values)
+
+
+def article(url="https://p/1", **kw):
+    values = dict(url=url, source_id="s", title="标题", detail=DETAIL_ARTICLE, summary="全文摘要", body_html="<p>正文</p>",
+                  outlet="鲁网", author="记者", editors=("杨凡",),
+                  published=Timestamp(datetime(2019, 10, 23, 9, 12, 5, tzinfo=SHANGHAI)))
+    values.update(kw)
+    return ItemRecord(**values)
+
+
+def test_refetch_never_duplicates_and_keeps_updated(store):
+    assert store.upsert_items([listing()], now=T0).new == 1
+    again = store.upsert_items([listing()], now=T0 + timedelta(hours=1))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    [item] = store.query_items()
+    assert item.updated == T0 and item.first_seen == T0
+
+
+def test_listing_then_article_enriches_one_item(store):
+    store.upsert_items([listing()], now=T0)
+    [before] = store.query_items()
+    result = store.upsert_items([article()], now=T0 + timedelta(hours=1))
+    assert (result.new, result.updated) == (0, 1)
+    [after] = store.query_items()
+    assert after.guid == before.guid and after.first_seen == T0
+    assert after.body_html == "<p>正文</p>" and after.author == "记者" and after.editors == ("杨凡",)
+    assert after.precision == "second" and after.published == datetime(2019, 10, 23, 1, 12, 5, tzinfo=timezone.utc)
+    assert after.updated == T0 + timedelta(hours=1)
+
+
+def test_listing_after_article_only_fills_gaps(store):
+    store.upsert_items([article(author=None)], now=T0)
+    result = store.upsert_items([listing(title="旧标题", author="别人")], now=T0 + timedelta(hours=1))
+    assert result.updated == 0
+    [item] = store.query_items()
+    assert item.title == "标题" and item.summary == "全文摘要" and item.precision == "second"
+    assert item.author == "别人"  # the article had none: a gap is filled
+
+
+def test_updated_moves_only_on_title_summary_or_body(store):
+    store.upsert_items([article()], now=T0)
+    store.upsert_items([article(author="另一位", editors=("怀初侠",))], now=T0 + timedelta(hours=1))
+    [item] = store.query_items()
+    assert item.author == "另一位" and item.updated == T0
+    store.upsert_items([article(title="新标题")], now=T0 + timedelta(hours=2))
+    assert store.query_items()[0].updated == T0 + timedelta(hours=2)
+
+
+def test_guid_is_minted_once_and_stored(store):
+    store.upsert_items([listing()], now=T0)
+    guid = store.query_items()[0].guid
+    assert guid.startswith("urn:uuid:")
+    with store.engine.begin() as conn:  # a later change of minting rules must not change stored ids
+        conn.exec_driver_sql("UPDATE items SET guid = 'urn:uuid:kept'")
+    store.upsert_items([article()], now=T0 + timedelta(hours=1))
+    assert store.query_items()[0].guid == "urn:uuid:kept"
+
+
+def test_order_newest_first_then_first_seen(store):
+    day = Timestamp(datetime(2019, 10, 22, tzinfo=SHANGHAI), "day")
+    store.upsert_items([listing("https://p/b", published=day), listing("https://p/a", published=day)], now=T0)
+    store.upsert_items([article("https://p/new")], now=T0)
+    assert [i.url for i in store.query_items()] == ["https://p/new", "https://p/a", "https://p/b"]
+    assert [i.url for i in store.query_items(limit=1)] == ["https://p/new"]
+
+
+def test_outlets_and_filters(store):
+    store.upsert_items([listing("https://p/1"), listing("https://p/2", outlet="胶东在线"), listing("https://p/3")],
+                       now=T0)
+    assert [(o, n) for o, n, _ in store.outlets()] == [("胶东在线", 1), ("鲁网", 2)]
+    assert {i.url for i in store.query_items(outlets=["鲁网"])} == {"https://p/1", "https://p/3"}
+
+
+def test_version_moves_on_change_only(store):
+    assert store.version() == 0
+    store.upsert_items([listing()], now=T0)
+    assert store.version() == 1
+    store.upsert_items([listing()], now=T0)
+    assert store.version() == 1
