@@ -8,17 +8,16 @@ import os
 from flask import Flask
 
 from feedsvc import runtime, web
-from feedsvc.config import DEFAULTS, ENV_PREFIX
+from feedsvc.config import DEFAULTS, from_environment
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the web app. Settings come from DEFAULTS, then FEEDSVC_*
     environment variables, then `config` (tests and the CLI)."""
-    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
+    settings = {**DEFAULTS, **from_environment(), **(config or {})}
+    instance_path = settings["INSTANCE_PATH"]
     app = Flask(__name__, instance_path=os.path.abspath(instance_path) if instance_path else None)
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env(ENV_PREFIX)
-    app.config.update(config or {})
+    app.config.update(settings)
     os.makedirs(app.instance_path, exist_ok=True)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

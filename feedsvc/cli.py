@@ -21,6 +21,8 @@ def _make_app(config: dict | None = None):
         return create_app(config)
     except RecipeError as exc:
         raise click.ClickException(f"recipe refused: {exc}") from None
+    except ValueError as exc:  # a malformed FEEDSVC_* setting
+        raise click.ClickException(f"bad setting: {exc}") from None
 
 
 def demo_config(snapshot_base: str) -> dict:
@@ -66,7 +68,16 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, rt.store.outlets())
         rt.refresher.close()
         rt.store.engine.dispose()  # the server process opens its own connections
-    run_server(lambda: _make_app(config), host, port, threads)
+    run_server(lambda: _serving_app(config), host, port, threads)
+
+
+def _serving_app(config: dict | None):
+    """The web app with its scheduler: `serve` is web and worker in one."""
+    from feedsvc import scheduler
+
+    app = _make_app(config)
+    scheduler.init_app(app)
+    return app
 
 
 def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
@@ -76,6 +87,29 @@ def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
     for outlet, count, _ in outlets:
         click.echo(f"{outlet} ({count}): {base}/feeds/outlet/{quote(outlet)}.atom")
     sys.stdout.flush()
+
+
+@main.command("scheduler")
+def run_scheduler() -> None:
+    """Run the scheduler alone (no web server): the Procfile's worker."""
+    import signal
+
+    from feedsvc.scheduler import make_scheduler
+
+    app = _make_app()
+    scheduler = make_scheduler(app, blocking=True)
+
+    def stop(signum, _frame):
+        click.echo(f"signal {signum}: stopping after the running refresh", err=True)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"scheduler: {len(app.extensions['feedsvc'].recipes)} sources, "
+               f"tick every {app.config['SCHEDULER_TICK_SECONDS']:g} s", err=True)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
 
 
 @main.command()

@@ -1,10 +1,12 @@
 """Every setting feedsvc reads, in one place. Each is read from the
-environment as FEEDSVC_<NAME> (JSON values are parsed, so numbers are
-numbers), and documented in README.md's "Configuration" table; a test fails
-when one of them is missing there."""
+environment as FEEDSVC_<NAME> and documented in README.md's
+"Configuration" table; a test fails when one is missing there."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -13,21 +15,49 @@ class Setting:
     name: str
     default: object
     doc: str
+    parse: Callable[[str], object] = str
+
+
+def _json_object(text: str) -> dict:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")
+    return value
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_PATH", None, "Folder for the SQLite database and other state (default: Flask's instance folder)."),
-    Setting("DATABASE_URL", None, "SQLAlchemy URL of the store (default: SQLite file `feedsvc.sqlite3` in the instance folder)."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of the store (default: SQLite file `feedsvc.sqlite3` in the instance folder; `demo.sqlite3` with `--demo`)."),
     Setting("RECIPES_PATH", "feeds", "Folder of recipe files (`*.toml`)."),
-    Setting("SITE_TITLE", "feedsvc", "Name shown on the index page and used as feed author when a feed spans several recipes."),
-    Setting("BASE_URL", None, "Public URL of the service (e.g. https://feeds.example.org), for self links behind a proxy; default: from the request."),
-    Setting("FETCH_TIMEOUT_SECONDS", 20.0, "Longest wait for one page, body included."),
-    Setting("FETCH_CONNECT_TIMEOUT_SECONDS", 10.0, "Longest wait to connect to a site."),
-    Setting("FETCH_MAX_BYTES", 10 * 1024 * 1024, "Largest page body read; a larger one fails that fetch."),
-    Setting("FETCH_MAX_REDIRECTS", 5, "Most redirects followed for one URL."),
+    Setting("RECIPE_VARIABLES", {}, "JSON object of `{name}` placeholders filled into recipes' `start_urls`, e.g. `{\"mirror\": \"http://10.0.0.5\"}`.", _json_object),
+    Setting("SITE_TITLE", "feedsvc", "Name shown on the index page, and feed author when a feed spans several recipes."),
+    Setting("BASE_URL", None, "Public URL of the service (e.g. `https://feeds.example.org`) for self links; default: taken from each request."),
+    Setting("FETCH_TIMEOUT_SECONDS", 20.0, "Longest wait for one page, body included.", float),
+    Setting("FETCH_CONNECT_TIMEOUT_SECONDS", 10.0, "Longest wait to connect to a site.", float),
+    Setting("FETCH_MAX_BYTES", 10 * 1024 * 1024, "Largest page body read; a larger one fails that fetch.", int),
+    Setting("FETCH_MAX_REDIRECTS", 5, "Most redirects followed for one URL.", int),
     Setting("USER_AGENT", None, "User-Agent sent to sites (default: `feedsvc/<version> (self-hosted news feed generator)`)."),
-    Setting("REFRESH_JITTER_RATIO", 0.1, "Next run = interval × (1 + up to this ratio at random), so sources spread out."),
+    Setting("REFRESH_JITTER_RATIO", 0.1, "A source's next run is its interval × (1 + up to this ratio, at random), so sources spread out.", float),
+    Setting("REFRESH_CONCURRENCY", 4, "Sources refreshed at the same time by one process.", int),
+    Setting("SCHEDULER_TICK_SECONDS", 30.0, "How often the scheduler looks for due sources.", float),
+    Setting("REFRESH_TOKEN", None, "Bearer token that `POST /refresh` requires. Unset: only loopback clients may refresh."),
+    Setting("TRUSTED_PROXIES", "", "Comma-separated addresses or networks of reverse proxies whose `X-Forwarded-For` is believed (e.g. `127.0.0.1,10.0.0.0/8`)."),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
-ENV_PREFIX = "FEEDSVC"
+ENV_PREFIX = "FEEDSVC_"
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
+    """Settings present in the environment, parsed; a malformed value
+    names its variable."""
+    values = {}
+    for setting in SETTINGS:
+        raw = environ.get(ENV_PREFIX + setting.name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"{ENV_PREFIX}{setting.name}={raw!r}: {exc}") from None
+    return values

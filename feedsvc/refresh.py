@@ -9,6 +9,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
@@ -61,11 +62,12 @@ class _Harvest:
 
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
-                 jitter_ratio: float = 0.1, rng: random.Random | None = None):
+                 jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4):
         self.store = store
         self.recipes = {r.id: r for r in recipes}
         self.fetch_settings = fetch_settings or FetchSettings()
         self.jitter_ratio = jitter_ratio
+        self.concurrency = max(1, concurrency)
         self.rng = rng or random.Random()
         self.client = make_client(self.fetch_settings)
         self._locks = {source_id: threading.Lock() for source_id in self.recipes}
@@ -83,7 +85,13 @@ class Refresher:
             return self._refresh_locked(recipe)
 
     def refresh_many(self, source_ids: Iterable[str]) -> list[RefreshReport]:
-        return [self.refresh_source(source_id) for source_id in source_ids]
+        """Refresh several sources, up to `concurrency` at once, so one slow
+        site does not hold up the others. Reports keep the given order."""
+        ids = list(dict.fromkeys(source_ids))
+        if len(ids) <= 1 or self.concurrency == 1:
+            return [self.refresh_source(source_id) for source_id in ids]
+        with ThreadPoolExecutor(min(self.concurrency, len(ids)), thread_name_prefix="refresh") as pool:
+            return list(pool.map(self.refresh_source, ids))
 
     def refresh_due(self, now: datetime | None = None) -> list[RefreshReport]:
         """Refresh every source whose next run time has come."""

@@ -51,7 +51,8 @@ def init_app(app: Flask) -> Runtime:
     store.create_schema()
     store.sync_sources(recipes)
     refresher = Refresher(store, recipes, fetch_settings(app.config),
-                          jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]))
+                          jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),
+                          concurrency=int(app.config["REFRESH_CONCURRENCY"]))
     runtime = Runtime({r.id: r for r in recipes}, store, refresher)
     app.extensions[EXTENSION] = runtime
     return runtime

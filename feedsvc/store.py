@@ -116,7 +116,9 @@ class Store:
         return cls(make_engine(url))
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        # Under the writer lock: several web workers start at once.
+        with self._writer() as conn, conn.begin():
+            metadata.create_all(conn)
 
     def _writer(self):
         return self.engine.connect().execution_options(writer=True)

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
 
+from feedsvc.auth import authorize, parse_networks
 from feedsvc.render import ATOM_TYPE, RSS_TYPE, FeedMeta, render_atom, render_rss
 from feedsvc.runtime import runtime
 
@@ -87,6 +88,22 @@ def index():
                            items=rt.store.query_items(limit=20))
 
 
+@bp.post("/refresh", defaults={"source_id": None})
+@bp.post("/refresh/<source_id>")
+def refresh(source_id: str | None):
+    """Refresh now and answer when done, with one report per source. A
+    source that fails is reported in the JSON; the request still succeeds."""
+    decision = authorize(request, current_app.config["REFRESH_TOKEN"], current_app.extensions[TRUSTED_PROXIES])
+    if decision.status != 200:
+        headers = {"WWW-Authenticate": 'Bearer realm="feedsvc"'} if decision.status == 401 else {}
+        return {"error": decision.reason}, decision.status, headers
+    rt = runtime()
+    if source_id is not None and source_id not in rt.recipes:
+        return {"error": f"unknown source {source_id!r}", "sources": sorted(rt.recipes)}, 404
+    reports = rt.refresher.refresh_many([source_id] if source_id else list(rt.recipes))
+    return {"results": [r.as_dict() for r in reports]}
+
+
 @bp.get("/healthz")
 def healthz():
     try:
@@ -96,5 +113,9 @@ def healthz():
     return {"status": "ok", "items": count}
 
 
+TRUSTED_PROXIES = "feedsvc.trusted_proxies"
+
+
 def init_app(app: Flask) -> None:
+    app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
     app.register_blueprint(bp)

@@ -1,0 +1,71 @@
+"""Who may trigger work: a bearer token when one is configured, otherwise
+loopback clients only. Client addresses come from the socket, and from
+X-Forwarded-For only when the socket peer is a configured trusted proxy."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from werkzeug.wrappers import Request
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str | Iterable[str] | None) -> list[Network]:
+    """'127.0.0.1, 10.0.0.0/8' or a list → networks. Raises ValueError on
+    a malformed entry, so a typo fails start-up instead of trusting nobody."""
+    if not value:
+        return []
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return [ipaddress.ip_network(p.strip(), strict=False) for p in parts if p.strip()]
+
+
+def _address(value: str | None):
+    try:
+        return ipaddress.ip_address((value or "").strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def _trusted(address, trusted: list[Network]) -> bool:
+    return address is not None and any(address in net for net in trusted)
+
+
+def client_address(request: Request, trusted: list[Network]):
+    """The client's address. Walk X-Forwarded-For from the right while the
+    hop is a trusted proxy; the first untrusted hop is the client. Anything
+    the client wrote itself further left is ignored."""
+    peer = _address(request.environ.get("REMOTE_ADDR"))
+    if not _trusted(peer, trusted):
+        return peer
+    hops = [h for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    current = peer
+    for hop in reversed(hops):
+        current = _address(hop)
+        if not _trusted(current, trusted):
+            return current
+    return current
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: int  # 200 allowed, 401 no credentials, 403 refused
+    reason: str = ""
+
+
+def authorize(request: Request, token: str | None, trusted: list[Network]) -> Decision:
+    if token:
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return Decision(401, "send Authorization: Bearer <FEEDSVC_REFRESH_TOKEN>")
+        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+            return Decision(403, "wrong token")
+        return Decision(200)
+    address = client_address(request, trusted)
+    if address is None or not address.is_loopback:
+        return Decision(403, "no FEEDSVC_REFRESH_TOKEN is set, so only loopback clients may refresh")
+    return Decision(200)

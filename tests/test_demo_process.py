@@ -1,0 +1,40 @@
+"""`feedsvc serve --demo` as a new user runs it: a real process, stopped
+and started again on the same instance folder."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from conftest import parse_strict
+from procs import free_port, running, wait_for
+
+OUTLET_COUNTS = {"胶东在线": 2, "鲁网": 3, "中国山东网": 3, "新华网": 1, "大众日报": 2}
+
+pytestmark = pytest.mark.slow
+
+
+def _check_feeds(base: str) -> set[str]:
+    feed = parse_strict(wait_for(f"{base}/feeds/all.atom").content)
+    assert len(feed.entries) == 11
+    for outlet, count in OUTLET_COUNTS.items():
+        assert len(parse_strict(wait_for(f"{base}/feeds/outlet/{quote(outlet)}.atom").content).entries) == count
+    return {e.id for e in feed.entries}
+
+
+def test_demo_serves_the_seed_feeds_across_restarts(tmp_path):
+    env = {"FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance")}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(["serve", "--demo", "--port", str(port)], env) as proc:
+        wait_for(f"{base}/healthz", proc=proc)
+        first_ids = _check_feeds(base)
+    output = proc.stdout.read()
+    assert f"{base}/feeds/outlet/{quote('胶东在线')}.atom" in output  # the demo prints its feed URLs
+    assert (tmp_path / "instance" / "demo.sqlite3").exists()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(["serve", "--demo", "--port", str(port)], env) as proc:
+        wait_for(f"{base}/healthz", proc=proc)
+        assert _check_feeds(base) == first_ids
