@@ -38,3 +38,18 @@ def test_demo_serves_the_seed_feeds_across_restarts(tmp_path):
     with running(["serve", "--demo", "--port", str(port)], env) as proc:
         wait_for(f"{base}/healthz", proc=proc)
         assert _check_feeds(base) == first_ids
+
+
+def test_demo_refresh_endpoint_reports_json(tmp_path):
+    import httpx
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(["serve", "--demo", "--port", str(port)], {"FEEDSVC_INSTANCE_PATH": str(tmp_path)}) as proc:
+        wait_for(f"{base}/healthz", proc=proc)
+        response = httpx.post(f"{base}/refresh", timeout=60)
+        assert response.status_code == 200
+        [report] = response.json()["results"]
+        assert report["source"] == "iqilu-shandong" and report["status"] == "ok"
+        assert (report["new"], report["updated"]) == (0, 0)  # the start-up refresh already stored all 11
+        assert httpx.post(f"{base}/refresh/nope", timeout=10).status_code == 404

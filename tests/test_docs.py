@@ -1,0 +1,59 @@
+"""Documentation stays true: every setting, recipe key and command is in
+the README, and the README opens with the two set-up commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from feedsvc.cli import main
+from feedsvc.config import ENV_PREFIX, SETTINGS
+from feedsvc.recipes import ArticleSelectors, ListingSelectors, Recipe
+
+REPO = Path(__file__).parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _section(title: str) -> str:
+    match = re.search(rf"^## {title}\n(.*?)(?=^## |\Z)", README, re.M | re.S)
+    assert match, f"README has no '## {title}' section"
+    return match.group(1)
+
+
+def test_every_setting_is_documented():
+    table = _section("Configuration")
+    for setting in SETTINGS:
+        assert f"`{ENV_PREFIX}{setting.name}`" in table, setting.name
+
+
+def test_no_setting_is_read_without_being_declared():
+    declared = {ENV_PREFIX + s.name for s in SETTINGS}
+    used = set()
+    for path in (REPO / "feedsvc").rglob("*.py"):
+        used |= set(re.findall(r"FEEDSVC_[A-Z_]+[A-Z]", path.read_text(encoding="utf-8")))
+    assert used <= declared, used - declared
+
+
+def test_every_recipe_key_is_documented():
+    recipes = _section("Recipes")
+    for model in (Recipe, ArticleSelectors, ListingSelectors):
+        for name in model.model_fields:
+            if name != "path":
+                assert re.search(rf"^(#? ?{name} = |\[{name}\])", recipes, re.M), name
+
+
+def test_readme_opens_with_the_two_commands():
+    blocks = re.findall(r"```sh\n(.*?)\n```", README, re.S)
+    assert "feedsvc serve --demo" in blocks[0]
+    assert "pytest" in blocks[1] and "pip install" in blocks[1]
+    assert README.index(blocks[1]) < README.index("---")
+    assert "README.md" in (REPO / ".ci" / "run").read_text(encoding="utf-8")  # CI runs that very command
+
+
+def test_every_command_is_documented():
+    commands = _section("Command line")
+    for name in main.commands:
+        assert f"`feedsvc {name}" in commands, name
+    assert CliRunner().invoke(main, ["--help"]).exit_code == 0
