@@ -47,6 +47,7 @@ class Article:
     body_text: str | None = None
     editors: tuple[str, ...] = ()
     language: str | None = None
+    image: str | None = None  # lead image: first body image, else og:image
     related: tuple[ListingEntry, ...] = ()
 
 
@@ -70,6 +71,7 @@ class ItemRecord:
     outlet: str | None = None
     editors: tuple[str, ...] = ()
     published: Timestamp | None = None
+    image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class StoredItem:
     first_seen: datetime
     updated: datetime
     seq: int
+    image: str | None = None
 
 
 @dataclass

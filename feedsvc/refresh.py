@@ -39,7 +39,8 @@ def backoff_delay(failures: int, interval: timedelta) -> timedelta:
 def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
     own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=DETAIL_ARTICLE,
                      summary=article.summary, body_html=article.body_html, author=article.author,
-                     outlet=article.outlet, editors=article.editors, published=article.published)
+                     outlet=article.outlet, editors=article.editors, published=article.published,
+                     image=article.image)
     related = [_entry_record(e, source_id) for e in article.related if e.link != article.url]
     return [own, *reversed(related)]
 

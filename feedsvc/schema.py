@@ -58,6 +58,7 @@ items = Table(
     Column("author", Text),
     Column("outlet", Text),
     Column("editors", JSON, nullable=False, default=list),
+    Column("image_url", Text),
     Column("published_at", UTCDateTime),
     Column("published_precision", String(8)),
     Column("detail", Integer, nullable=False),
@@ -65,9 +66,22 @@ items = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # published_at when known, else first_seen_at: the feed order.
     Column("sort_at", UTCDateTime, nullable=False),
+    # Set when the article's page answered 404/410: the item leaves the
+    # feeds but stays in the store.
+    Column("gone_at", UTCDateTime),
     Index("ix_items_sort", "sort_at", "id"),
     Index("ix_items_outlet_sort", "outlet", "sort_at", "id"),
     Index("ix_items_source_sort", "source_id", "sort_at", "id"),
+)
+
+# HTTP validators per fetched URL, for conditional GET.
+http_validators = Table(
+    "http_validators",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("checked_at", UTCDateTime, nullable=False),
 )
 
 # One row per setting-like fact, e.g. the store version that feed caches

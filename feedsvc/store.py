@@ -15,10 +15,10 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, updat
 from sqlalchemy.engine import Connection
 
 from feedsvc.models import ItemRecord, StoredItem, UpsertResult
-from feedsvc.schema import items, metadata, sources, store_state
+from feedsvc.schema import http_validators, items, metadata, sources, store_state
 
 _CONTENT_FIELDS = ("title", "summary", "body_html")
-_MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "published_at",
+_MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "image_url", "published_at",
                   "published_precision")
 
 
@@ -81,6 +81,7 @@ def _record_values(record: ItemRecord) -> dict:
         "author": record.author,
         "outlet": record.outlet,
         "editors": list(record.editors),
+        "image_url": record.image,
         "published_at": published.value if published else None,
         "published_precision": published.precision if published else None,
     }
@@ -237,7 +238,8 @@ class Store:
     def query_items(self, *, outlets: Sequence[str] = (), source_id: str | None = None,
                     limit: int = 50) -> list[StoredItem]:
         """Newest first; items at the same time come newest-seen first."""
-        query = select(items).order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(limit)
+        query = (select(items).where(items.c.gone_at.is_(None))
+                 .order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(limit))
         if outlets:
             query = query.where(items.c.outlet.in_(list(outlets)))
         if source_id:
@@ -252,6 +254,33 @@ class Store:
         with self.engine.connect() as conn:
             return [(outlet, count, latest) for outlet, count, latest in conn.execute(query)]
 
+    def mark_gone(self, urls: Sequence[str], at: datetime) -> int:
+        """Flag items whose page is gone (404/410); they leave the feeds but
+        stay in the store. Returns how many were newly flagged."""
+        if not urls:
+            return 0
+        with self._writer() as conn, conn.begin():
+            changed = conn.execute(update(items).where(items.c.url.in_(list(urls)), items.c.gone_at.is_(None))
+                                   .values(gone_at=at)).rowcount
+            if changed:
+                self._bump_version(conn)
+        return changed
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) last seen for `url`, for a conditional GET."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(http_validators.c.etag, http_validators.c.last_modified)
+                               .where(http_validators.c.url == url)).first()
+        return (row[0], row[1]) if row else (None, None)
+
+    def save_validators(self, url: str, etag: str | None, last_modified: str | None, at: datetime) -> None:
+        with self._writer() as conn, conn.begin():
+            changed = conn.execute(update(http_validators).where(http_validators.c.url == url)
+                                   .values(etag=etag, last_modified=last_modified, checked_at=at)).rowcount
+            if not changed:
+                conn.execute(insert(http_validators).values(url=url, etag=etag, last_modified=last_modified,
+                                                            checked_at=at))
+
     def count_items(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(items)).scalar_one()
@@ -262,6 +291,6 @@ def _stored(row) -> StoredItem:
         guid=row["guid"], url=row["url"], source_id=row["source_id"], title=row["title"], summary=row["summary"],
         body_html=row["body_html"], author=row["author"], outlet=row["outlet"], editors=tuple(row["editors"] or ()),
         published=row["published_at"], precision=row["published_precision"], first_seen=row["first_seen_at"],
-        updated=row["updated_at"], seq=row["id"],
+        updated=row["updated_at"], seq=row["id"], image=row["image_url"],
     )
 

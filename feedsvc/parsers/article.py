@@ -10,7 +10,7 @@ import nh3
 from feedsvc.errors import ParseError
 from feedsvc.models import Article
 from feedsvc.parsers.dates import parse_timestamp
-from feedsvc.parsers.dom import canonical_url, element_text, load_document, select, select_one, text_of, time_text
+from feedsvc.parsers.dom import absolute_http, canonical_url, element_text, load_document, select, select_one, text_of, time_text
 from feedsvc.parsers.listing import extract_entries
 from feedsvc.parsers.text import shorten, split_names, squash, strip_label
 from feedsvc.recipes import ArticleSelectors, ListingSelectors
@@ -39,17 +39,27 @@ def _lead_paragraph(body) -> str | None:
     return element_text(paragraphs[0]) if paragraphs else element_text(body) or None
 
 
-def _body(root, selector: str | None, base: str) -> tuple[str | None, str | None, str | None]:
-    """(sanitized HTML, plain text, lead paragraph) of the body."""
+def _lead_image(root, body, base: str) -> str | None:
+    if body is not None:
+        for img in body.iter("img"):
+            src = absolute_http(img.get("src"), base)
+            if src:
+                return src
+    meta = select_one(root, 'meta[property="og:image"]')
+    return absolute_http(meta.get("content"), base) if meta is not None else None
+
+
+def _body(root, selector: str | None, base: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """(sanitized HTML, plain text, lead paragraph, lead image) of the body."""
     body = select_one(root, selector)
     if body is None:
-        return None, None, None
+        return None, None, None, _lead_image(root, None, base)
     body.make_links_absolute(base, resolve_base_href=False)
     inner = (body.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
     clean = nh3.clean(inner, tags=_BODY_TAGS, attributes=_BODY_ATTRIBUTES, url_schemes={"http", "https"}).strip()
     blocks = [element_text(p) for p in body.iter("p", "li", "h2", "h3", "h4")]
     text = "\n\n".join(b for b in blocks if b) or element_text(body)
-    return clean or None, text or None, _lead_paragraph(body)
+    return clean or None, text or None, _lead_paragraph(body), _lead_image(root, body, base)
 
 
 def parse_article(
@@ -68,7 +78,7 @@ def parse_article(
     title = text_of(root, selectors.title)
     if not title:
         raise ParseError(url, f"no title matched selector {selectors.title!r}")
-    body_html, body_text, lead = _body(root, selectors.body, canonical)
+    body_html, body_text, lead, image = _body(root, selectors.body, canonical)
     editors = tuple(name for el in select(root, selectors.editors) for name in split_names(element_text(el)))
     return Article(
         url=canonical,
@@ -81,5 +91,6 @@ def parse_article(
         body_text=body_text,
         editors=tuple(dict.fromkeys(editors)),
         language=language or root.get("lang") or None,
+        image=image,
         related=extract_entries(root, related, canonical, zone) if related else (),
     )
