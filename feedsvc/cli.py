@@ -84,8 +84,8 @@ def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
     click.echo(f"Snapshot site: {snapshot_base}/shandong/yaowen/index.shtml")
     click.echo(f"Index: {base}/")
     click.echo(f"All items: {base}/feeds/all.atom")
-    for outlet, count, _ in outlets:
-        click.echo(f"{outlet} ({count}): {base}/feeds/outlet/{quote(outlet)}.atom")
+    for outlet in outlets:
+        click.echo(f"{outlet.name} ({outlet.count}): {base}/feeds/outlet/{quote(outlet.name)}.atom")
     sys.stdout.flush()
 
 

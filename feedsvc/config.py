@@ -40,6 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REFRESH_JITTER_RATIO", 0.1, "A source's next run is its interval × (1 + up to this ratio, at random), so sources spread out.", float),
     Setting("REFRESH_CONCURRENCY", 4, "Sources refreshed at the same time by one process.", int),
     Setting("SCHEDULER_TICK_SECONDS", 30.0, "How often the scheduler looks for due sources.", float),
+    Setting("OUTLET_ALIASES", {}, "JSON object mapping outlet names to the name they are shown and filtered as, e.g. `{\"大众网\": \"大众日报\"}`: one outlet, one feed.", _json_object),
+    Setting("CACHE_CHECK_INTERVAL_SECONDS", 0.25, "How often a web process checks the store for changes before serving a cached feed.", float),
+    Setting("WEBSUB_HUB", None, "URL of a WebSub hub: feeds carry `rel=hub` and the hub is pinged after a refresh that changed them."),
     Setting("REFRESH_TOKEN", None, "Bearer token that `POST /refresh` requires. Unset: only loopback clients may refresh."),
     Setting("TRUSTED_PROXIES", "", "Comma-separated addresses or networks of reverse proxies whose `X-Forwarded-For` is believed (e.g. `127.0.0.1,10.0.0.0/8`)."),
 )

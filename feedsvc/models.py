@@ -75,6 +75,22 @@ class ItemRecord:
 
 
 @dataclass(frozen=True)
+class ItemQuery:
+    """Which stored items a feed shows. Text fields are already folded
+    (see feedsvc.search.fold); times are aware."""
+
+    outlets: tuple[str, ...] = ()
+    source_id: str | None = None
+    text: str | None = None
+    excludes: tuple[str, ...] = ()
+    author: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before: tuple[datetime, int] | None = None  # (sort time, id) of the last item already shown
+    limit: int = 50
+
+
+@dataclass(frozen=True)
 class StoredItem:
     """An item as the store holds it, for rendering."""
 

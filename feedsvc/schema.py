@@ -59,6 +59,9 @@ items = Table(
     Column("outlet", Text),
     Column("editors", JSON, nullable=False, default=list),
     Column("image_url", Text),
+    # Folded title + summary, and '|name|name|' of the authors, for filters.
+    Column("search_text", Text),
+    Column("author_keys", Text),
     Column("published_at", UTCDateTime),
     Column("published_precision", String(8)),
     Column("detail", Integer, nullable=False),

@@ -14,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from feedsvc.models import ItemRecord, StoredItem, UpsertResult
+from feedsvc.models import ItemQuery, ItemRecord, StoredItem, UpsertResult
+from feedsvc.search import author_keys, search_text
 from feedsvc.schema import http_validators, items, metadata, sources, store_state
 
 _CONTENT_FIELDS = ("title", "summary", "body_html")
@@ -56,6 +57,14 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+@dataclass(frozen=True)
+class OutletStat:
+    name: str
+    count: int
+    latest: datetime
+    first_id: int
 
 
 @dataclass
@@ -209,6 +218,7 @@ class Store:
                         touched_updated.add(record.url)
                 if "published_at" in changes:
                     changes["sort_at"] = changes["published_at"]
+                _derive_search_columns(changes, {**row, **changes})
                 conn.execute(update(items).where(items.c.id == row["id"]).values(**changes))
                 row.update(changes)
             result.new, result.updated = len(touched_new), len(touched_updated)
@@ -220,7 +230,9 @@ class Store:
     def _insert(self, conn: Connection, record: ItemRecord, now: datetime) -> dict:
         values = _record_values(record)
         values.update(guid=mint_guid(record.url), url=record.url, source_id=record.source_id, detail=record.detail,
-                      first_seen_at=now, updated_at=now, sort_at=values["published_at"] or now)
+                      first_seen_at=now, updated_at=now, sort_at=values["published_at"] or now,
+                      search_text=search_text(values["title"], values["summary"]),
+                      author_keys=author_keys(values["author"]))
         values["id"] = conn.execute(insert(items).values(**values)).inserted_primary_key[0]
         return values
 
@@ -235,24 +247,23 @@ class Store:
             value = conn.execute(select(store_state.c.value).where(store_state.c.key == "version")).scalar()
             return value or 0
 
-    def query_items(self, *, outlets: Sequence[str] = (), source_id: str | None = None,
-                    limit: int = 50) -> list[StoredItem]:
-        """Newest first; items at the same time come newest-seen first."""
-        query = (select(items).where(items.c.gone_at.is_(None))
-                 .order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(limit))
-        if outlets:
-            query = query.where(items.c.outlet.in_(list(outlets)))
-        if source_id:
-            query = query.where(items.c.source_id == source_id)
+    def query_items(self, query: ItemQuery | None = None, **fields) -> list[StoredItem]:
+        """Newest first; items at the same time come newest-seen first.
+        Gone items are never shown."""
+        q = query or ItemQuery(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+        query = (select(items).where(items.c.gone_at.is_(None), *_conditions(q))
+                 .order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(q.limit))
         with self.engine.connect() as conn:
             return [_stored(row) for row in conn.execute(query).mappings()]
 
-    def outlets(self) -> list[tuple[str, int, datetime]]:
-        """(outlet, item count, newest item time), by name."""
-        query = (select(items.c.outlet, func.count(), func.max(items.c.sort_at))
-                 .where(items.c.outlet.is_not(None)).group_by(items.c.outlet).order_by(items.c.outlet))
+    def outlets(self) -> list[OutletStat]:
+        """Every outlet with its item count, newest item time and first
+        item id (the order outlets appeared in), by name."""
+        query = (select(items.c.outlet, func.count(), func.max(items.c.sort_at), func.min(items.c.id))
+                 .where(items.c.outlet.is_not(None), items.c.gone_at.is_(None))
+                 .group_by(items.c.outlet).order_by(items.c.outlet))
         with self.engine.connect() as conn:
-            return [(outlet, count, latest) for outlet, count, latest in conn.execute(query)]
+            return [OutletStat(*row) for row in conn.execute(query)]
 
     def mark_gone(self, urls: Sequence[str], at: datetime) -> int:
         """Flag items whose page is gone (404/410); they leave the feeds but
@@ -284,6 +295,35 @@ class Store:
     def count_items(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(items)).scalar_one()
+
+
+def _derive_search_columns(changes: dict, merged: dict) -> None:
+    if "title" in changes or "summary" in changes:
+        changes["search_text"] = search_text(merged["title"], merged["summary"])
+    if "author" in changes:
+        changes["author_keys"] = author_keys(merged["author"])
+
+
+def _conditions(q: ItemQuery) -> list:
+    c = items.c
+    conditions = []
+    if q.outlets:
+        conditions.append(c.outlet.in_(list(q.outlets)))
+    if q.source_id:
+        conditions.append(c.source_id == q.source_id)
+    if q.text:
+        conditions.append(c.search_text.contains(q.text, autoescape=True))
+    conditions.extend(~c.search_text.contains(word, autoescape=True) for word in q.excludes)
+    if q.author:
+        conditions.append(c.author_keys.contains(f"|{q.author}|", autoescape=True))
+    if q.since:
+        conditions.append(c.sort_at >= q.since)
+    if q.until:
+        conditions.append(c.sort_at <= q.until)
+    if q.before:
+        at, item_id = q.before
+        conditions.append((c.sort_at < at) | ((c.sort_at == at) & (c.id < item_id)))
+    return conditions
 
 
 def _stored(row) -> StoredItem:

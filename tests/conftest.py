@@ -37,6 +37,7 @@ def demo_app(tmp_path, snapshot):
         "RECIPES_PATH": str(RECIPES_DIR),
         "RECIPE_VARIABLES": {"snapshot": snapshot.base_url},
         "TESTING": True,
+        "CACHE_CHECK_INTERVAL_SECONDS": 0,  # see store changes at once; the cache has its own tests
     })
     yield app
     app.extensions["feedsvc"].refresher.close()

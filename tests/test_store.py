@@ -99,7 +99,7 @@ def test_order_newest_first_then_first_seen(store):
 def test_outlets_and_filters(store):
     store.upsert_items([listing("https://p/1"), listing("https://p/2", outlet="胶东在线"), listing("https://p/3")],
                        now=T0)
-    assert [(o, n) for o, n, _ in store.outlets()] == [("胶东在线", 1), ("鲁网", 2)]
+    assert [(o.name, o.count) for o in store.outlets()] == [("胶东在线", 1), ("鲁网", 2)]
     assert {i.url for i in store.query_items(outlets=["鲁网"])} == {"https://p/1", "https://p/3"}
 
 

@@ -1,0 +1,100 @@
+"""Rendered feeds cached per normalized request, until the store changes.
+
+A cache hit costs a clock read and a dict lookup: the store's version stamp
+is read at most every `check_interval_seconds`, so a change made by any
+process shows within that time without a query per request. After a
+change, concurrent requests for one feed wait for a single render."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class VersionWatcher:
+    def __init__(self, read_version: Callable[[], int], check_interval_seconds: float = 0.25):
+        self._read = read_version
+        self._interval = check_interval_seconds
+        self._checked_at = float("-inf")
+        self._version = -1
+        self._lock = threading.Lock()
+
+    def current(self) -> int:
+        if time.monotonic() - self._checked_at < self._interval:
+            return self._version
+        with self._lock:
+            if time.monotonic() - self._checked_at >= self._interval:
+                self._version = self._read()
+                self._checked_at = time.monotonic()
+        return self._version
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    content_type: str
+    last_modified: datetime
+    max_age_seconds: int
+    etag: str = field(init=False)
+    gzip_body: bytes = field(init=False)
+
+    def __post_init__(self):
+        # Strong validator: the same bytes always get the same tag.
+        object.__setattr__(self, "etag", hashlib.blake2b(self.body, digest_size=16).hexdigest())
+        object.__setattr__(self, "gzip_body", gzip.compress(self.body, compresslevel=6, mtime=0))
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    renders: int = 0
+
+
+class FeedCache:
+    def __init__(self, watcher: VersionWatcher, max_entries: int = 1024):
+        self.watcher = watcher
+        self.max_entries = max_entries
+        self.stats = CacheStats()
+        self._entries: OrderedDict[Any, tuple[int, Any]] = OrderedDict()
+        self._key_locks: dict[Any, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, build: Callable[[], Any]) -> Any:
+        """The cached value for `key` at the store's current version, built
+        once per version however many requests ask at the same time."""
+        version = self.watcher.current()
+        cached = self._lookup(key, version)
+        if cached is not None:
+            self.stats.hits += 1
+            return cached
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            cached = self._lookup(key, version)
+            if cached is not None:
+                self.stats.hits += 1
+                return cached
+            self.stats.misses += 1
+            value = build()
+            self.stats.renders += 1
+            with self._lock:
+                self._entries[key] = (version, value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    old_key, _ = self._entries.popitem(last=False)
+                    self._key_locks.pop(old_key, None)
+            return value
+
+    def _lookup(self, key, version: int):
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        return None

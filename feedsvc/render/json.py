@@ -1,0 +1,55 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from feedsvc.models import StoredItem
+from feedsvc.render.meta import FeedMeta, local_time
+
+JSON_TYPE = "application/feed+json"
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def _item(item: StoredItem, meta: FeedMeta) -> dict:
+    data: dict = {"id": item.guid, "url": item.url, "title": item.title}
+    if item.body_html:
+        data["content_html"] = item.body_html
+    else:
+        data["content_text"] = item.summary or item.title
+    if item.summary:
+        data["summary"] = item.summary
+    if item.image:
+        data["image"] = item.image
+    if item.published:
+        data["date_published"] = local_time(item.published, item, meta).isoformat()
+    data["date_modified"] = local_time(item.updated, item, meta).isoformat()
+    if item.author:
+        data["authors"] = [{"name": item.author}]
+    if item.outlet:
+        data["tags"] = [item.outlet]
+    # JSON Feed has no place for these; extensions start with an underscore.
+    extension = {"outlet": item.outlet, "editors": list(item.editors), "source": item.source_id,
+                 "published_precision": item.precision}
+    data["_feedsvc"] = {k: v for k, v in extension.items() if v not in (None, [])}
+    return data
+
+
+def render_json(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
+    feed: dict = {
+        "version": VERSION,
+        "title": meta.title,
+        "home_page_url": meta.alternate_url,
+        "feed_url": meta.self_url,
+        "description": meta.subtitle or meta.title,
+        "authors": [{"name": meta.author}],
+    }
+    if meta.language:
+        feed["language"] = meta.language
+    if meta.next_url:
+        feed["next_url"] = meta.next_url
+    if meta.hub_url:
+        feed["hubs"] = [{"type": "WebSub", "url": meta.hub_url}]
+    feed["items"] = [_item(item, meta) for item in items]
+    return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

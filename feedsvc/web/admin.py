@@ -1,0 +1,27 @@
+"""POST /refresh: the manual refresh."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from feedsvc.auth import authorize
+from feedsvc.runtime import runtime
+from feedsvc.web.state import TRUSTED_PROXIES
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.post("/refresh", defaults={"source_id": None})
+@bp.post("/refresh/<source_id>")
+def refresh(source_id: str | None):
+    """Refresh now and answer when done, with one report per source. A
+    source that fails is reported in the JSON; the request still succeeds."""
+    decision = authorize(request, current_app.config["REFRESH_TOKEN"], current_app.extensions[TRUSTED_PROXIES])
+    if decision.status != 200:
+        headers = {"WWW-Authenticate": 'Bearer realm="feedsvc"'} if decision.status == 401 else {}
+        return {"error": decision.reason}, decision.status, headers
+    rt = runtime()
+    if source_id is not None and source_id not in rt.recipes:
+        return {"error": f"unknown source {source_id!r}", "sources": sorted(rt.recipes)}, 404
+    reports = rt.refresher.refresh_many([source_id] if source_id else list(rt.recipes))
+    return {"results": [r.as_dict() for r in reports]}

@@ -1,0 +1,170 @@
+"""Feed URLs: /feeds/all.<fmt>, /feeds/outlet/<outlet>.<fmt>,
+/feeds/source/<id>.<fmt> and /feeds.opml, with filters, validators,
+gzip and the regeneration cache."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from functools import lru_cache
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from feedsvc.feedcache import RenderedFeed
+from feedsvc.query import QueryError, encode_cursor, parse_feed_request
+from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated,
+                            render_atom, render_json, render_opml, render_rss)
+from feedsvc.runtime import runtime
+from feedsvc.web.state import base_url, feed_cache, outlet_directory
+
+bp = Blueprint("feeds", __name__)
+
+FORMATS = {"atom": (render_atom, ATOM_TYPE), "rss": (render_rss, RSS_TYPE), "json": (render_json, JSON_TYPE)}
+MAX_AGE_BOUNDS_SECONDS = (60, 3600)
+
+
+def _text(status: int, message: str) -> Response:
+    response = Response(message.rstrip("\n") + "\n", status, mimetype="text/plain")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str):
+    import opencc  # loaded on first use: its dictionaries take a moment
+
+    return opencc.OpenCC(config)
+
+
+def _converted(items, convert: str | None, directory):
+    convert_text = _converter(convert).convert if convert else (lambda text: text)
+    return [replace(i, title=convert_text(i.title), summary=convert_text(i.summary) if i.summary else None,
+                    outlet=directory.display_name(i.outlet)) for i in items]
+
+
+def _max_age(source_ids) -> int:
+    recipes = runtime().recipes
+    minutes = [recipes[s].refresh_interval_minutes for s in source_ids if s in recipes] or [
+        r.refresh_interval_minutes for r in recipes.values()] or [60]
+    low, high = MAX_AGE_BOUNDS_SECONDS
+    return max(low, min(high, min(minutes) * 60 // 4))
+
+
+def _feed_urls(path_stem: str, args: list[tuple[str, str]]) -> dict[str, str]:
+    query = ("?" + urlencode(args)) if args else ""
+    return {fmt: f"{base_url()}{quote(path_stem)}.{fmt}{query}" for fmt in FORMATS}
+
+
+def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None) -> RenderedFeed:
+    rt = runtime()
+    directory = outlet_directory()
+    items = _converted(rt.store.query_items(feed_request.items), feed_request.convert, directory)
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "before"]
+    urls = _feed_urls(path_stem, args)
+    next_url = None
+    if len(items) == feed_request.items.limit:
+        next_url = _feed_urls(path_stem, [*args, ("before", encode_cursor(items[-1]))])[fmt]
+    recipes = [rt.recipes[s] for s in dict.fromkeys(i.source_id for i in items) if s in rt.recipes]
+    single = rt.recipes.get(source_id) if source_id else (recipes[0] if len(recipes) == 1 else None)
+    languages = {r.language for r in recipes} or ({single.language} if single else set())
+    site = current_app.config["SITE_TITLE"]
+    meta = FeedMeta(
+        feed_id=f"tag:feedsvc,2026:{quote(path_stem)}",
+        title=f"{title} · {site}",
+        self_url=f"{base_url()}{request.full_path.rstrip('?')}",
+        alternate_url=f"{base_url()}{url_for('pages.index')}",
+        author=single.name if single else site,
+        language=languages.pop() if len(languages) == 1 else None,
+        zones=rt.zones(),
+        formats=[(FORMATS[f][1], u) for f, u in urls.items()],
+        next_url=next_url,
+        hub_url=current_app.config["WEBSUB_HUB"] or None,
+    )
+    renderer, media_type = FORMATS[fmt]
+    return RenderedFeed(renderer(meta, items), f"{media_type}; charset=utf-8", feed_updated(items),
+                        _max_age([source_id] if source_id else [i.source_id for i in items]))
+
+
+def respond(rendered: RenderedFeed) -> Response:
+    """Serve cached bytes with validators; gzip when the client takes it."""
+    gzipped = request.accept_encodings["gzip"] > 0
+    response = Response(rendered.gzip_body if gzipped else rendered.body, content_type=rendered.content_type)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    # Different bytes, different strong tag.
+    response.set_etag(rendered.etag + ("-gz" if gzipped else ""))
+    response.last_modified = rendered.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = rendered.max_age_seconds
+    response.vary.add("Accept-Encoding")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
+def _serve(filename: str, kind: str):
+    name, dot, fmt = filename.rpartition(".")
+    if not dot or fmt not in FORMATS or not name:
+        return _text(404, f"no such feed; feeds end in {', '.join('.' + f for f in FORMATS)}")
+    rt = runtime()
+    directory = outlet_directory()
+    outlet = source_id = None
+    if kind == "outlet":
+        found = directory.resolve(name)
+        if found is None:
+            known = "\n".join(f"  {o.name} ({o.slug})" for o in directory) or "  (none yet)"
+            return _text(404, f"unknown outlet {name!r}; known outlets:\n{known}")
+        outlet, title = found.name, found.name
+    elif kind == "source":
+        if name not in rt.recipes:
+            return _text(404, f"unknown source {name!r}; known sources: {', '.join(sorted(rt.recipes))}")
+        source_id, title = name, rt.recipes[name].name
+    else:
+        title = "全部"
+    now = datetime.now(timezone.utc)
+    try:
+        feed_request = parse_feed_request(request.args, directory, now, outlet=outlet, source_id=source_id,
+                                          known_sources=rt.recipes)
+    except QueryError as exc:
+        return _text(400, str(exc))
+    relative = any(not v[:1].isdigit() or v[-1:] in "smhdw" for k, v in request.args.items(multi=True)
+                   if k in ("since", "until"))
+    # A relative window moves with the clock: let such entries age out.
+    bucket = int(time.time() // 60) if relative else None
+    stem = request.path.rpartition(".")[0]
+    key = (fmt, base_url(), request.path, tuple(sorted(request.args.items(multi=True))), bucket)
+    rendered = feed_cache().get(key, lambda: _build(fmt, title, stem, feed_request, source_id))
+    return respond(rendered)
+
+
+@bp.get("/feeds/all.<fmt>")
+def all_items(fmt: str):
+    return _serve(f"all.{fmt}", "all")
+
+
+@bp.get("/feeds/outlet/<path:filename>")
+def outlet_items(filename: str):
+    return _serve(filename, "outlet")
+
+
+@bp.get("/feeds/source/<filename>")
+def source_items(filename: str):
+    return _serve(filename, "source")
+
+
+@bp.get("/feeds.opml")
+def opml():
+    def build() -> RenderedFeed:
+        rt = runtime()
+        home = f"{base_url()}{url_for('pages.index')}"
+        outlets = [OpmlOutline(o.name, f"{base_url()}{url_for('feeds.outlet_items', filename=o.name + '.atom')}",
+                               home, f"{o.count} items") for o in outlet_directory()]
+        sources = [OpmlOutline(r.name, f"{base_url()}{url_for('feeds.source_items', filename=r.id + '.atom')}",
+                               r.start_urls[0]) for r in rt.recipes.values()]
+        created = datetime.now(timezone.utc)
+        body = render_opml(current_app.config["SITE_TITLE"], created, [("Outlets", outlets), ("Sources", sources)])
+        latest = max((o.latest for o in outlet_directory() if o.latest), default=created)
+        return RenderedFeed(body, f"{OPML_TYPE}; charset=utf-8", latest.replace(microsecond=0), 300)
+
+    return respond(feed_cache().get(("opml", base_url()), build))

@@ -1,0 +1,29 @@
+"""Per-app state the web layer keeps in `app.extensions`."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from feedsvc.feedcache import FeedCache
+from feedsvc.outlets import OutletDirectory
+from feedsvc.runtime import runtime
+
+FEED_CACHE = "feedsvc.feed_cache"
+TRUSTED_PROXIES = "feedsvc.trusted_proxies"
+
+
+def feed_cache() -> FeedCache:
+    return current_app.extensions[FEED_CACHE]
+
+
+def outlet_directory() -> OutletDirectory:
+    """Outlets with aliases and slugs, rebuilt only when the store changes."""
+    store = runtime().store
+    aliases = current_app.config["OUTLET_ALIASES"]
+    return feed_cache().get(("outlet-directory",), lambda: OutletDirectory(store.outlets(), aliases))
+
+
+def base_url() -> str:
+    from flask import request
+
+    return (current_app.config["BASE_URL"] or request.host_url).rstrip("/")
