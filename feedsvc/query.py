@@ -99,13 +99,16 @@ def decode_cursor(raw: str) -> tuple[datetime, int]:
         raise QueryError("before", "not a cursor from a feed's next link") from None
 
 
+def known_args(args) -> list[tuple[str, str]]:
+    """The parameters feeds understand, in a stable order. Others (cache
+    busters, trackers some readers append) are ignored, not refused."""
+    return sorted((k, v) for k, v in args.items(multi=True) if k in KNOWN)
+
+
 def parse_feed_request(args, directory: OutletDirectory, now: datetime, *, outlet: str | None = None,
                        source_id: str | None = None, known_sources=()) -> FeedRequest:
     """`outlet`/`source_id` come from the URL path and combine with the
     query's own filters."""
-    unknown = sorted(set(args) - KNOWN)
-    if unknown:
-        raise QueryError(unknown[0][:40], f"unknown parameter; known: {', '.join(sorted(KNOWN))}")
     names: list[str] = []
     for key in ([outlet] if outlet else []) + args.getlist("outlet"):
         found = directory.resolve(key)

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.feedcache import RenderedFeed
-from feedsvc.query import QueryError, encode_cursor, parse_feed_request
+from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated,
                             render_atom, render_json, render_opml, render_rss)
 from feedsvc.runtime import runtime
@@ -61,7 +61,7 @@ def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | 
     rt = runtime()
     directory = outlet_directory()
     items = _converted(rt.store.query_items(feed_request.items), feed_request.convert, directory)
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "before"]
+    args = [(k, v) for k, v in known_args(request.args) if k != "before"]
     urls = _feed_urls(path_stem, args)
     next_url = None
     if len(items) == feed_request.items.limit:
@@ -73,7 +73,7 @@ def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | 
     meta = FeedMeta(
         feed_id=f"tag:feedsvc,2026:{quote(path_stem)}",
         title=f"{title} · {site}",
-        self_url=f"{base_url()}{request.full_path.rstrip('?')}",
+        self_url=_feed_urls(path_stem, known_args(request.args))[fmt],
         alternate_url=f"{base_url()}{url_for('pages.index')}",
         author=single.name if single else site,
         language=languages.pop() if len(languages) == 1 else None,
@@ -128,12 +128,12 @@ def _serve(filename: str, kind: str):
                                           known_sources=rt.recipes)
     except QueryError as exc:
         return _text(400, str(exc))
-    relative = any(not v[:1].isdigit() or v[-1:] in "smhdw" for k, v in request.args.items(multi=True)
-                   if k in ("since", "until"))
+    args = known_args(request.args)
+    relative = any(v[-1:] in "smhdw" for k, v in args if k in ("since", "until"))
     # A relative window moves with the clock: let such entries age out.
     bucket = int(time.time() // 60) if relative else None
     stem = request.path.rpartition(".")[0]
-    key = (fmt, base_url(), request.path, tuple(sorted(request.args.items(multi=True))), bucket)
+    key = (fmt, base_url(), request.path, tuple(args), bucket)
     rendered = feed_cache().get(key, lambda: _build(fmt, title, stem, feed_request, source_id))
     return respond(rendered)
 
