@@ -3,7 +3,7 @@ store and asks the refresher; never fetches by itself."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 from feedsvc.auth import parse_networks
 from feedsvc.feedcache import FeedCache, VersionWatcher
@@ -19,3 +19,10 @@ def init_app(app: Flask) -> None:
     app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
     for blueprint in (feeds.bp, pages.bp, admin.bp):
         app.register_blueprint(blueprint)
+    app.register_error_handler(UnicodeDecodeError, _undecodable_request)
+
+
+def _undecodable_request(_error) -> Response:
+    # Werkzeug decodes the query string lazily and raises on bytes that are
+    # not UTF-8: that is the client's mistake, not a server error.
+    return Response("query string is not valid UTF-8\n", 400, mimetype="text/plain")
