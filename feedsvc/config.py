@@ -28,6 +28,7 @@ def _json_object(text: str) -> dict:
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_PATH", None, "Folder for the SQLite database and other state (default: Flask's instance folder)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the store (default: SQLite file `feedsvc.sqlite3` in the instance folder; `demo.sqlite3` with `--demo`)."),
+    Setting("DB_AUTO_UPGRADE", False, "Run schema migrations at start-up on PostgreSQL too (SQLite always upgrades itself); otherwise run `feedsvc db upgrade`.", lambda v: v.lower() in ("1", "true", "yes", "on")),
     Setting("RECIPES_PATH", "feeds", "Folder of recipe files (`*.toml`)."),
     Setting("RECIPE_VARIABLES", {}, "JSON object of `{name}` placeholders filled into recipes' `start_urls`, e.g. `{\"mirror\": \"http://10.0.0.5\"}`.", _json_object),
     Setting("SITE_TITLE", "feedsvc", "Name shown on the index page, and feed author when a feed spans several recipes."),

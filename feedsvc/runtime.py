@@ -48,7 +48,12 @@ def init_app(app: Flask) -> Runtime:
     schema and source rows exist."""
     recipes = load_recipes(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"))
     store = Store.from_url(database_url(app))
-    store.create_schema()
+    # The embedded SQLite store upgrades itself; a shared PostgreSQL store is
+    # upgraded once, by `feedsvc db upgrade`, before new code starts on it.
+    if store.is_sqlite or app.config["DB_AUTO_UPGRADE"]:
+        store.upgrade_schema()
+    else:
+        store.check_schema()
     store.sync_sources(recipes)
     refresher = Refresher(store, recipes, fetch_settings(app.config),
                           jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),

@@ -8,7 +8,13 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
-metadata = MetaData()
+# Named constraints, so migrations can refer to them on every backend.
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
 
 
 class UTCDateTime(TypeDecorator):
@@ -42,6 +48,11 @@ sources = Table(
     Column("last_error_kind", String(32)),
     Column("last_error_at", UTCDateTime),
     Column("consecutive_failures", Integer, nullable=False, default=0),
+    # A process refreshing the source holds it until lease_expires_at; a
+    # crashed holder's lease simply runs out.
+    Column("lease_holder", Text),
+    Column("lease_expires_at", UTCDateTime),
+    Index("ix_sources_next_run_at", "next_run_at"),
 )
 
 items = Table(

@@ -8,19 +8,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from feedsvc import migrate
+from feedsvc.errors import FeedsvcError
 from feedsvc.models import ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.search import author_keys, search_text
-from feedsvc.schema import http_validators, items, metadata, sources, store_state
+from feedsvc.schema import http_validators, items, sources, store_state
 
 _CONTENT_FIELDS = ("title", "summary", "body_html")
 _MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "image_url", "published_at",
                   "published_precision")
+
+
+class SchemaOutOfDate(FeedsvcError):
+    pass
 
 
 def utcnow() -> datetime:
@@ -79,6 +85,8 @@ class SourceState:
     last_error_kind: str | None
     last_error_at: datetime | None
     consecutive_failures: int
+    lease_holder: str | None = None
+    lease_expires_at: datetime | None = None
 
 
 def _record_values(record: ItemRecord) -> dict:
@@ -125,10 +133,20 @@ class Store:
     def from_url(cls, url: str) -> Store:
         return cls(make_engine(url))
 
-    def create_schema(self) -> None:
-        # Under the writer lock: several web workers start at once.
-        with self._writer() as conn, conn.begin():
-            metadata.create_all(conn)
+    def upgrade_schema(self) -> str:
+        """Run the migrations up to the newest; returns the revision."""
+        return migrate.upgrade(self.engine)
+
+    def check_schema(self) -> None:
+        """Refuse to run on a schema older or newer than this code's."""
+        current, head = migrate.current_revision(self.engine), migrate.head_revision()
+        if current != head:
+            raise SchemaOutOfDate(f"database schema is at revision {current or 'none'}, this feedsvc needs {head}: "
+                                  f"run `feedsvc db upgrade`")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
 
     def _writer(self):
         return self.engine.connect().execution_options(writer=True)
@@ -177,6 +195,45 @@ class Store:
                 last_attempt_at=at, last_error=error, last_error_kind=kind, last_error_at=at,
                 consecutive_failures=failures, next_run_at=next_run_at))
         return failures
+
+    # -- leases: one refresh of a source at a time, across processes ----------
+
+    def try_lease(self, source_id: str, holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
+        """Take the source's lease if it is free, expired or already ours.
+        One conditional UPDATE: atomic on SQLite and PostgreSQL alike."""
+        now = now or utcnow()
+        free = (sources.c.lease_holder.is_(None) | (sources.c.lease_expires_at < now)
+                | (sources.c.lease_holder == holder))
+        with self._writer() as conn, conn.begin():
+            taken = conn.execute(update(sources).where(sources.c.id == source_id, free)
+                                 .values(lease_holder=holder, lease_expires_at=now + ttl)).rowcount
+        return taken == 1
+
+    def release_lease(self, source_id: str, holder: str) -> None:
+        with self._writer() as conn, conn.begin():
+            conn.execute(update(sources).where(sources.c.id == source_id, sources.c.lease_holder == holder)
+                         .values(lease_holder=None, lease_expires_at=None))
+
+    def claim_due(self, holder: str, ttl: timedelta, source_ids: Sequence[str], limit: int,
+                  now: datetime | None = None) -> list[str]:
+        """Lease up to `limit` due sources for `holder`, oldest due first.
+        Several schedulers share one schedule: each due source goes to one
+        of them. PostgreSQL skips rows another claimer has locked; SQLite's
+        writer lock makes the select-then-update atomic."""
+        now = now or utcnow()
+        due = (select(sources.c.id)
+               .where(sources.c.id.in_(list(source_ids)),
+                      sources.c.next_run_at.is_(None) | (sources.c.next_run_at <= now),
+                      sources.c.lease_holder.is_(None) | (sources.c.lease_expires_at < now))
+               .order_by(sources.c.next_run_at.is_not(None), sources.c.next_run_at).limit(limit))
+        with self._writer() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            ids = list(conn.execute(due).scalars())
+            if ids:
+                conn.execute(update(sources).where(sources.c.id.in_(ids))
+                             .values(lease_holder=holder, lease_expires_at=now + ttl))
+        return ids
 
     def set_next_run(self, source_id: str, at: datetime) -> None:
         self._update_source(source_id, next_run_at=at)

@@ -3,16 +3,60 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import feedparser
 import pytest
+from sqlalchemy import create_engine, text
 
 from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR, SITE_DIR, SnapshotServer
 
 TESTS_DIR = Path(__file__).parent
 ATOM_SCHEMA = TESTS_DIR / "spec" / "atom.rnc"
+
+
+# PostgreSQL for the tests that run on both backends: trust auth on loopback.
+PG_ADMIN_URL = os.environ.get("FEEDSVC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh database for this test run, dropped at the end."""
+    name = f"feedsvc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # no server: a skip locally, a failure in CI
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """An empty store on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    url = request.getfixturevalue("pg_database")
+    reset_postgres(url)
+    return url
 
 
 @pytest.fixture
@@ -30,10 +74,13 @@ def snapshot(site_dir):
 
 
 @pytest.fixture
-def demo_app(tmp_path, snapshot):
-    """The app on the demo recipes, reading the snapshot over real HTTP."""
+def demo_app(tmp_path, snapshot, database_url):
+    """The app on the demo recipes, reading the snapshot over real HTTP,
+    on each store backend."""
     app = create_app({
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "DB_AUTO_UPGRADE": True,
         "RECIPES_PATH": str(RECIPES_DIR),
         "RECIPE_VARIABLES": {"snapshot": snapshot.base_url},
         "TESTING": True,

@@ -17,9 +17,9 @@ RECIPE = parse_recipe('id = "s"\nname = "S"\nkind = "feed"\nstart_urls = ["http:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    s.create_schema()
+def store(database_url):
+    s = Store.from_url(database_url)
+    s.upgrade_schema()
     s.sync_sources([RECIPE])
     yield s
     s.engine.dispose()
