@@ -349,9 +349,49 @@ class Store:
                 conn.execute(insert(http_validators).values(url=url, etag=etag, last_modified=last_modified,
                                                             checked_at=at))
 
+    def prune(self, source_id: str, *, max_age: timedelta | None, max_items: int | None, keep_newest: int,
+              now: datetime | None = None) -> int:
+        """Delete a source's items older than `max_age` or beyond its newest
+        `max_items`, except any that a default feed (all, per outlet, per
+        source: the newest `keep_newest` each) still shows. Returns how many
+        were deleted."""
+        if max_age is None and max_items is None:
+            return 0
+        now = now or utcnow()
+        with self._writer() as conn, conn.begin():
+            doomed = set()
+            if max_age is not None:
+                doomed |= set(conn.execute(select(items.c.id).where(
+                    items.c.source_id == source_id, items.c.sort_at < now - max_age)).scalars())
+            if max_items is not None:
+                doomed |= set(conn.execute(select(items.c.id).where(items.c.source_id == source_id)
+                                           .order_by(items.c.sort_at.desc(), items.c.id.desc())
+                                           .offset(max_items)).scalars())
+            doomed -= self._shown_by_default_feeds(conn, keep_newest)
+            for chunk in _chunks(sorted(doomed), 500):
+                conn.execute(items.delete().where(items.c.id.in_(chunk)))
+            if doomed:
+                self._bump_version(conn)
+        return len(doomed)
+
+    def _shown_by_default_feeds(self, conn: Connection, limit: int) -> set[int]:
+        visible = items.c.gone_at.is_(None)
+        newest = (items.c.sort_at.desc(), items.c.id.desc())
+        shown = set(conn.execute(select(items.c.id).where(visible).order_by(*newest).limit(limit)).scalars())
+        for column in (items.c.outlet, items.c.source_id):
+            for value in conn.execute(select(column).where(visible, column.is_not(None)).distinct()).scalars():
+                shown |= set(conn.execute(select(items.c.id).where(visible, column == value)
+                                          .order_by(*newest).limit(limit)).scalars())
+        return shown
+
     def count_items(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(items)).scalar_one()
+
+
+def _chunks(values: list, size: int):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _derive_search_columns(changes: dict, merged: dict) -> None:

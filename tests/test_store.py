@@ -109,3 +109,51 @@ def test_version_moves_on_change_only(store):
     assert store.version() == 1
     store.upsert_items([listing()], now=T0)
     assert store.version() == 1
+
+
+def test_prune_by_age_and_count_keeps_what_default_feeds_show(store):
+    day = timedelta(days=1)
+    old = [listing(f"https://p/old{i}", published=Timestamp(T0 - 100 * day + i * timedelta(minutes=1)))
+           for i in range(6)]
+    new = [listing(f"https://p/new{i}", published=Timestamp(T0 - day + i * timedelta(minutes=1))) for i in range(4)]
+    store.upsert_items(old + new, now=T0)
+    # Default feeds show 3 items: the 3 newest are protected whatever the rules say.
+    assert store.prune("s", max_age=30 * day, max_items=None, keep_newest=3, now=T0) == 6
+    assert len(store.query_items(limit=500)) == 4
+    assert store.prune("s", max_age=None, max_items=1, keep_newest=3, now=T0) == 1
+    assert [i.url for i in store.query_items(limit=500)] == ["https://p/new3", "https://p/new2", "https://p/new1"]
+    assert store.prune("s", max_age=None, max_items=None, keep_newest=3, now=T0) == 0
+
+
+def test_prune_protects_each_outlets_newest(store):
+    day = timedelta(days=1)
+    rare = listing("https://p/rare", outlet="新华网", published=Timestamp(T0 - 200 * day))
+    common = [listing(f"https://p/c{i}", published=Timestamp(T0 - i * day)) for i in range(5)]
+    store.upsert_items([rare, *common], now=T0)
+    store.prune("s", max_age=30 * day, max_items=2, keep_newest=2, now=T0)
+    urls = {i.url for i in store.query_items(limit=500)}
+    assert "https://p/rare" in urls  # the 新华网 feed still shows it
+    assert urls == {"https://p/rare", "https://p/c0", "https://p/c1"}
+
+
+def test_leases(store):
+    ttl = timedelta(minutes=5)
+    assert store.try_lease("s", "worker-a", ttl, now=T0)
+    assert not store.try_lease("s", "worker-b", ttl, now=T0 + timedelta(minutes=1))
+    assert store.try_lease("s", "worker-a", ttl, now=T0 + timedelta(minutes=1))  # renewal
+    assert store.try_lease("s", "worker-b", ttl, now=T0 + timedelta(minutes=7))  # expired: taken over
+    store.release_lease("s", "worker-a")  # not the holder: no effect
+    assert store.source_state("s").lease_holder == "worker-b"
+    store.release_lease("s", "worker-b")
+    assert store.source_state("s").lease_holder is None
+
+
+def test_claim_due_gives_each_due_source_to_one_claimer(store):
+    other = parse_recipe('id = "t"\nname = "T"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/"]\n', "t.toml")
+    store.sync_sources([RECIPE, other])
+    store.set_next_run("t", T0 + timedelta(hours=1))
+    ttl = timedelta(minutes=5)
+    assert store.claim_due("a", ttl, ["s", "t"], limit=10, now=T0) == ["s"]
+    assert store.claim_due("b", ttl, ["s", "t"], limit=10, now=T0) == []
+    # Later: "a" never finished (its lease ran out) and "t" came due.
+    assert store.claim_due("b", ttl, ["s", "t"], limit=10, now=T0 + timedelta(hours=2)) == ["s", "t"]
