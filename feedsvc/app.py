@@ -11,12 +11,20 @@ from feedsvc import runtime, web
 from feedsvc.config import DEFAULTS, from_environment
 
 
+def instance_settings(config: dict | None = None) -> dict:
+    """Settings from DEFAULTS, then FEEDSVC_* environment variables, then
+    `config`, with INSTANCE_PATH resolved to a folder."""
+    settings = {**DEFAULTS, **from_environment(), **(config or {})}
+    path = settings["INSTANCE_PATH"]
+    settings["INSTANCE_PATH"] = os.path.abspath(path) if path else Flask(__name__).instance_path
+    return settings
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the web app. Settings come from DEFAULTS, then FEEDSVC_*
     environment variables, then `config` (tests and the CLI)."""
-    settings = {**DEFAULTS, **from_environment(), **(config or {})}
-    instance_path = settings["INSTANCE_PATH"]
-    app = Flask(__name__, instance_path=os.path.abspath(instance_path) if instance_path else None)
+    settings = instance_settings(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     os.makedirs(app.instance_path, exist_ok=True)
     if not logging.getLogger().handlers:

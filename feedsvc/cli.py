@@ -132,6 +132,24 @@ def refresh(sources: tuple[str, ...], as_json: bool) -> None:
 
 
 @main.group()
+def db() -> None:
+    """The store's schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the store to this version's schema (safe to repeat)."""
+    from feedsvc.app import instance_settings
+    from feedsvc.runtime import database_url_for
+    from feedsvc.store import Store
+
+    settings = instance_settings()
+    store = Store.from_url(database_url_for(settings))
+    click.echo(f"schema at revision {store.upgrade_schema()}")
+    store.engine.dispose()
+
+
+@main.group()
 def recipes() -> None:
     """Work with recipe files."""
 

@@ -37,17 +37,17 @@ def fetch_settings(config) -> FetchSettings:
     )
 
 
-def database_url(app: Flask) -> str:
+def database_url_for(settings) -> str:
     # The demo keeps its own file so its snapshot items never mix with real ones.
-    name = "demo.sqlite3" if app.config.get("DEMO") else "feedsvc.sqlite3"
-    return app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / name}"
+    name = "demo.sqlite3" if settings.get("DEMO") else "feedsvc.sqlite3"
+    return settings["DATABASE_URL"] or f"sqlite:///{Path(settings['INSTANCE_PATH']) / name}"
 
 
 def init_app(app: Flask) -> Runtime:
     """Load recipes (refusing broken ones), open the store, make sure its
     schema and source rows exist."""
     recipes = load_recipes(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"))
-    store = Store.from_url(database_url(app))
+    store = Store.from_url(database_url_for(app.config))
     # The embedded SQLite store upgrades itself; a shared PostgreSQL store is
     # upgraded once, by `feedsvc db upgrade`, before new code starts on it.
     if store.is_sqlite or app.config["DB_AUTO_UPGRADE"]:

@@ -74,3 +74,19 @@ def test_postgres_store_refuses_an_old_schema(pg_database, tmp_path):
     folder.mkdir()
     with pytest.raises(SchemaOutOfDate, match="feedsvc db upgrade"):
         create_app({"INSTANCE_PATH": str(tmp_path), "RECIPES_PATH": str(folder), "DATABASE_URL": pg_database})
+
+
+def test_db_upgrade_command(pg_database, monkeypatch):
+    from click.testing import CliRunner
+
+    from conftest import reset_postgres
+    from feedsvc.cli import main
+
+    reset_postgres(pg_database)
+    monkeypatch.setenv("FEEDSVC_DATABASE_URL", pg_database)
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert migrate.head_revision() in result.output
+    engine = make_engine(pg_database)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    engine.dispose()
