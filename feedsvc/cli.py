@@ -27,10 +27,13 @@ def _make_app(config: dict | None = None):
 
 def demo_config(snapshot_base: str) -> dict:
     """Settings for --demo: only the bundled recipes, pointed at the
-    snapshot server, in a database of their own."""
+    snapshot server, in a database of their own. The snapshot is on
+    loopback, which fetching otherwise refuses, and is ours to hurry."""
     from feedsvc.snapshot import RECIPES_DIR
+    from feedsvc.ssrf import LOOPBACK_NETWORKS
 
-    return {"RECIPES_PATH": str(RECIPES_DIR), "RECIPE_VARIABLES": {"snapshot": snapshot_base}, "DEMO": True}
+    return {"RECIPES_PATH": str(RECIPES_DIR), "RECIPE_VARIABLES": {"snapshot": snapshot_base}, "DEMO": True,
+            "FETCH_ALLOWED_NETWORKS": LOOPBACK_NETWORKS, "FETCH_HOST_DELAY_SECONDS": 0}
 
 
 def _print_reports(reports) -> None:
@@ -174,3 +177,78 @@ def recipes_check(paths: tuple[str, ...]) -> None:
             click.echo(f"error  {exc}", err=True)
     if errors:
         sys.exit(1)
+
+
+@main.command()
+def sources() -> None:
+    """Each source's status: last success, last error, next run, items."""
+    from feedsvc.tables import format_table
+
+    app = _make_app()
+    rt = app.extensions["feedsvc"]
+    counts = rt.store.source_item_counts() if hasattr(rt.store, "source_item_counts") else {}
+    rows = [(s.id, s.kind, _when(s.last_success_at), s.consecutive_failures, _when(s.next_run_at),
+             counts.get(s.id, ""), (s.last_error or "")[:60]) for s in rt.store.source_states() if s.id in rt.recipes]
+    click.echo(format_table(["source", "kind", "last success", "failures", "next run", "items", "last error"], rows))
+
+
+@main.command()
+def outlets() -> None:
+    """Every outlet with its slug, item count and newest item."""
+    from feedsvc.outlets import OutletDirectory
+    from feedsvc.tables import format_table
+
+    app = _make_app()
+    rt = app.extensions["feedsvc"]
+    directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
+    rows = [(o.name, o.slug, o.count, _when(o.latest)) for o in directory]
+    click.echo(format_table(["outlet", "slug", "items", "latest"], rows))
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--base-url", required=True, help="Where the files will be served, e.g. https://example.org/news")
+def export(folder: Path, base_url: str) -> None:
+    """Write every feed and the OPML into FOLDER for static hosting."""
+    from feedsvc.exporter import export_feeds
+
+    result = export_feeds(_make_app(), folder, base_url)
+    if result.skipped_all:
+        click.echo("store unchanged since the last export: nothing to do")
+    else:
+        click.echo(f"{len(result.written)} files written, {result.unchanged} unchanged")
+
+
+@recipes.command("import-opml")
+@click.argument("file", type=click.File("rb"))
+@click.option("--into", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Recipes folder (default: FEEDSVC_RECIPES_PATH or feeds).")
+def recipes_import_opml(file, folder: Path | None) -> None:
+    """One `feed` recipe per outline of a reader's OPML file."""
+    from feedsvc.opml_import import OpmlError, drafts_from_opml
+
+    folder = folder or Path(os.environ.get("FEEDSVC_RECIPES_PATH", "feeds"))
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = {p.stem for p in folder.glob("*.toml")}
+    try:
+        drafts = drafts_from_opml(file.read(), taken)
+    except OpmlError as exc:
+        raise click.ClickException(str(exc)) from None
+    for draft in drafts:
+        (folder / f"{draft.id}.toml").write_text(draft.toml(), encoding="utf-8")
+        click.echo(f"wrote {folder / (draft.id + '.toml')}  ({draft.url})")
+    click.echo(f"{len(drafts)} recipes written")
+
+
+def _register_extract_commands() -> None:
+    from feedsvc.extract.cli import extract_command, recipe_group
+
+    main.add_command(extract_command)
+    main.add_command(recipe_group)
+
+
+_register_extract_commands()

@@ -9,6 +9,8 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from feedsvc.ssrf import parse_networks
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -25,6 +27,11 @@ def _json_object(text: str) -> dict:
     return value
 
 
+def _networks(text: str) -> str:
+    parse_networks(text)  # refuse a malformed entry at start-up, by name
+    return text
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_PATH", None, "Folder for the SQLite database and other state (default: Flask's instance folder)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the store (default: SQLite file `feedsvc.sqlite3` in the instance folder; `demo.sqlite3` with `--demo`)."),
@@ -38,6 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FETCH_MAX_BYTES", 10 * 1024 * 1024, "Largest page body read; a larger one fails that fetch.", int),
     Setting("FETCH_MAX_REDIRECTS", 5, "Most redirects followed for one URL.", int),
     Setting("USER_AGENT", None, "User-Agent sent to sites (default: `feedsvc/<version> (self-hosted news feed generator)`)."),
+    Setting("FETCH_HOST_DELAY_SECONDS", 1.0, "Shortest time between two requests to one host (robots.txt included), across all sources.", float),
+    Setting("FETCH_ALLOWED_NETWORKS", "", "Comma-separated addresses or networks sites may resolve to besides public ones (e.g. `127.0.0.0/8,::1` for a local mirror). Private, loopback and link-local addresses are refused otherwise.", _networks),
     Setting("REFRESH_JITTER_RATIO", 0.1, "A source's next run is its interval × (1 + up to this ratio, at random), so sources spread out.", float),
     Setting("REFRESH_CONCURRENCY", 4, "Sources refreshed at the same time by one process.", int),
     Setting("SCHEDULER_TICK_SECONDS", 30.0, "How often the scheduler looks for due sources.", float),

@@ -3,6 +3,8 @@ orchestrator can record it per source in plain words and move on."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class FeedsvcError(Exception):
     """Base of every error feedsvc raises on purpose."""
@@ -37,9 +39,12 @@ class FetchConnectError(FetchError):
 class FetchHTTPStatus(FetchError):
     kind = "http_status"
 
-    def __init__(self, url: str, status: int):
-        self.status = status
-        super().__init__(url, f"server answered HTTP {status}")
+    def __init__(self, url: str, status: int, retry_after: timedelta | None = None):
+        # retry_after: the server's Retry-After (on 429 and 503), honoured
+        # as the earliest next attempt.
+        self.status, self.retry_after = status, retry_after
+        wait = f"; retry after {int(retry_after.total_seconds())} s" if retry_after is not None else ""
+        super().__init__(url, f"server answered HTTP {status}{wait}")
 
 
 class FetchTooLarge(FetchError):
@@ -52,6 +57,19 @@ class FetchRefused(FetchError):
     kind = "refused"
 
 
+class FetchAddressRefused(FetchRefused):
+    """The host resolves to a private, loopback or link-local address that
+    configuration does not allow (the SSRF guard)."""
+
+    kind = "address_refused"
+
+
+class RobotsDisallowed(FetchRefused):
+    """The site's robots.txt does not let feedsvc fetch this URL."""
+
+    kind = "robots"
+
+
 class ParseError(FeedsvcError):
     """Bytes arrived but hold nothing usable for the recipe."""
 
@@ -60,3 +78,13 @@ class ParseError(FeedsvcError):
     def __init__(self, url: str, message: str):
         self.url = url
         super().__init__(f"{message} ({url})")
+
+
+class RecipeMismatch(ParseError):
+    """The page answered but the recipe's selectors no longer find what
+    they should: the site changed, the recipe has to follow."""
+
+    kind = "recipe_mismatch"
+
+    def __init__(self, url: str, message: str):
+        super().__init__(url, f"recipe no longer matches: {message}")

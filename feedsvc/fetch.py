@@ -4,28 +4,44 @@ becomes a FetchError subclass; nothing here parses or stores."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 import httpx
 
 from feedsvc import __version__
 from feedsvc.encoding import charset_from_content_type
-from feedsvc.errors import FetchConnectError, FetchError, FetchHTTPStatus, FetchRefused, FetchTimeout, FetchTooLarge
+from feedsvc.errors import (
+    FetchAddressRefused, FetchConnectError, FetchError, FetchHTTPStatus, FetchRefused, FetchTimeout, FetchTooLarge,
+)
+from feedsvc.ssrf import AddressRefused, GuardedTransport, Network
 
 DEFAULT_USER_AGENT = f"feedsvc/{__version__} (self-hosted news feed generator)"
+
+
+# Statuses whose Retry-After tells a client when to come back.
+_RETRY_AFTER_STATUSES = (429, 503)
 
 
 @dataclass(frozen=True)
 class FetchedPage:
     url: str  # as asked for
     final_url: str  # after redirects
-    status: int
+    status: int  # 304 when a conditional GET found the page unchanged; content is then empty
     content: bytes
     content_type: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 
     @property
     def charset(self) -> str | None:
         return charset_from_content_type(self.content_type)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
 
 @dataclass(frozen=True)
@@ -35,18 +51,50 @@ class FetchSettings:
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     user_agent: str = DEFAULT_USER_AGENT
+    # Networks the SSRF guard lets through besides public addresses.
+    allowed_networks: tuple[Network, ...] = ()
+    host_delay_seconds: float = 1.0
 
 
 def make_client(settings: FetchSettings) -> httpx.Client:
+    """An httpx client whose every connection, redirects included, passes
+    the SSRF guard. gzip and (with the brotli package) br are decoded."""
     timeout = httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
         max_redirects=settings.max_redirects,
         headers={"User-Agent": settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
+        transport=GuardedTransport(settings.allowed_networks),
         # Proxies from the environment would route loopback sources away.
         trust_env=False,
     )
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
+    """Retry-After as a delay: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(when - (now or datetime.now(timezone.utc)), timedelta(0))
+
+
+def _conditional_headers(validators: tuple[str | None, str | None] | None) -> dict[str, str]:
+    etag, last_modified = validators or (None, None)
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
 
 
 def _read_capped(response: httpx.Response, url: str, settings: FetchSettings) -> bytes:
@@ -68,24 +116,40 @@ def _read_capped(response: httpx.Response, url: str, settings: FetchSettings) ->
     return b"".join(chunks)
 
 
-def fetch_page(client: httpx.Client, url: str, settings: FetchSettings) -> FetchedPage:
-    """GET `url`; raise a FetchError subclass for anything but a 2xx body."""
-    if not url.startswith(("http://", "https://")):
+def _page(url: str, response: httpx.Response, content: bytes) -> FetchedPage:
+    headers = response.headers
+    return FetchedPage(
+        url=url,
+        final_url=str(response.url),
+        status=response.status_code,
+        content=content,
+        content_type=headers.get("Content-Type"),
+        etag=headers.get("ETag"),
+        last_modified=headers.get("Last-Modified"),
+        headers={name.lower(): value for name, value in headers.items()},
+    )
+
+
+def fetch_page(client: httpx.Client, url: str, settings: FetchSettings,
+               validators: tuple[str | None, str | None] | None = None) -> FetchedPage:
+    """GET `url`; raise a FetchError subclass for anything but a 2xx body
+    or, when `validators` (ETag, Last-Modified) are given, a 304."""
+    if not url.lower().startswith(("http://", "https://")):
         raise FetchRefused(url, "only http and https URLs are fetched")
     try:
-        with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise FetchHTTPStatus(url, response.status_code)
-            content = _read_capped(response, url, settings)
-            return FetchedPage(
-                url=url,
-                final_url=str(response.url),
-                status=response.status_code,
-                content=content,
-                content_type=response.headers.get("Content-Type"),
-            )
+        with client.stream("GET", url, headers=_conditional_headers(validators)) as response:
+            if response.status_code == 304 and validators:
+                return _page(url, response, b"")
+            if response.status_code >= 300:  # a 3xx left over is a redirect without a Location
+                retry_after = None
+                if response.status_code in _RETRY_AFTER_STATUSES:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                raise FetchHTTPStatus(url, response.status_code, retry_after)
+            return _page(url, response, _read_capped(response, url, settings))
     except FetchError:
         raise
+    except AddressRefused as exc:
+        raise FetchAddressRefused(url, f"refused: {exc}") from None
     except httpx.TimeoutException as exc:
         raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from None
     except httpx.TooManyRedirects:

@@ -116,6 +116,8 @@ class UpsertResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Outlets of the items added or changed: their feeds changed.
+    outlets_changed: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -129,6 +131,7 @@ class RefreshReport:
     error_kind: str | None = None
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    outlets_changed: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict:
         return {

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationInfo
 
 from feedsvc.errors import RecipeError
 
@@ -38,9 +39,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ArticleSelectors(_Strict):
-    """Where the fields of an article page are. Only `title` is required;
-    `summary` defaults to the body's first substantial paragraph."""
+class _Selectors(_Strict):
+    """A table of CSS selectors plus `required`: the fields every match must
+    have, or the recipe is reported as no longer matching the site."""
+
+    required: tuple[str, ...] = ()
+
+    @field_validator("*")
+    @classmethod
+    def _valid_selector(cls, value, info: ValidationInfo):
+        return value if info.field_name == "required" else _check_selector(value)
+
+    @model_validator(mode="after")
+    def _required_are_fields(self):
+        fields = [name for name in type(self).model_fields if name != "required"]
+        for name in self.required:
+            if name not in fields:
+                raise ValueError(f"required: {name!r} is not one of {', '.join(fields)}")
+            if getattr(self, name) is None:
+                raise ValueError(f"required: {name!r} has no selector in this table")
+        return self
+
+
+class ArticleSelectors(_Selectors):
+    """Where the fields of an article page are. Only `title` is needed
+    (and always required); `summary` defaults to the body's first
+    substantial paragraph."""
 
     title: str
     outlet: str | None = None
@@ -50,10 +74,8 @@ class ArticleSelectors(_Strict):
     editors: str | None = None
     summary: str | None = None
 
-    _selectors = field_validator("*")(classmethod(lambda cls, v: _check_selector(v)))
 
-
-class ListingSelectors(_Strict):
+class ListingSelectors(_Selectors):
     """Where the entries of a listing are. Field selectors are relative to
     each `item`; `link` defaults to the first link in `title`."""
 
@@ -63,8 +85,6 @@ class ListingSelectors(_Strict):
     summary: str | None = None
     outlet: str | None = None
     date: str | None = None
-
-    _selectors = field_validator("*")(classmethod(lambda cls, v: _check_selector(v)))
 
 
 class Recipe(_Strict):
@@ -78,7 +98,10 @@ class Recipe(_Strict):
     encoding: str | None = None
     outlet: str | None = None
     follow_links: bool = True
-    max_follow: int = Field(default=30, ge=0, le=500)
+    max_follow: int = Field(default=30, ge=0, le=500)  # new articles read per refresh
+    # robots.txt is honoured unless the recipe opts out, e.g. for a site
+    # that has agreed to be read.
+    obey_robots_txt: bool = True
     article: ArticleSelectors | None = None
     listing: ListingSelectors | None = None
     related: ListingSelectors | None = None

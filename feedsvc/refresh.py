@@ -14,16 +14,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
-from feedsvc.errors import FeedsvcError, ParseError
-from feedsvc.fetch import FetchSettings, fetch_page, make_client
+from feedsvc.errors import FeedsvcError, FetchHTTPStatus, RecipeMismatch
+from feedsvc.fetch import FetchedPage, FetchSettings
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
+from feedsvc.politeness import PoliteFetcher
 from feedsvc.recipes import Recipe
 from feedsvc.store import Store, utcnow
 
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP = timedelta(hours=6)
+# A Retry-After beyond this is a misconfigured server, not a plan.
+RETRY_AFTER_CAP = timedelta(days=7)
+_GONE_STATUSES = (404, 410)
+_SLOW_DOWN_STATUSES = (429, 503)
 
 
 def next_run_after(now: datetime, interval: timedelta, jitter_ratio: float, rng: random.Random) -> datetime:
@@ -34,6 +39,14 @@ def next_run_after(now: datetime, interval: timedelta, jitter_ratio: float, rng:
 def backoff_delay(failures: int, interval: timedelta) -> timedelta:
     """The interval, doubled for each further failure in a row, capped."""
     return min(interval * (2 ** max(failures - 1, 0)), max(BACKOFF_CAP, interval))
+
+
+def retry_delay(failures: int, interval: timedelta, retry_after: timedelta | None) -> timedelta:
+    """Backoff, or the server's Retry-After when that asks for longer."""
+    delay = backoff_delay(failures, interval)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, RETRY_AFTER_CAP))
+    return delay
 
 
 def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
@@ -54,11 +67,30 @@ def _entry_record(entry: ListingEntry, source_id: str) -> ItemRecord:
 class _Harvest:
     """Records in the order pages were read, each page's entries bottom-up:
     the store numbers items as it first sees them, so the top of a listing
-    gets the highest number and leads among items of the same time."""
+    gets the highest number and leads among items of the same time.
+
+    Validators and gone URLs are written only after the records are
+    stored, so a failed refresh never leaves a validator that would make
+    the next one skip a page whose items were never kept."""
 
     records: list[ItemRecord] = field(default_factory=list)
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    stored_validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    gone: list[str] = field(default_factory=list)
+
+    def remember(self, page: FetchedPage) -> None:
+        """Keep a parsed page's validators for the next conditional GET."""
+        fresh = (page.etag, page.last_modified)
+        if fresh != self.stored_validators.get(page.url, (None, None)):
+            self.validators[page.url] = fresh
+
+
+@dataclass
+class _FollowTally:
+    parsed: int = 0
+    mismatches: list[RecipeMismatch] = field(default_factory=list)
 
 
 class Refresher:
@@ -70,34 +102,49 @@ class Refresher:
         self.jitter_ratio = jitter_ratio
         self.concurrency = max(1, concurrency)
         self.rng = rng or random.Random()
-        self.client = make_client(self.fetch_settings)
+        self.fetcher = PoliteFetcher(self.fetch_settings)
+        self.client = self.fetcher.client
         self._locks = {source_id: threading.Lock() for source_id in self.recipes}
 
     def close(self) -> None:
-        self.client.close()
+        self.fetcher.close()
 
     # -- the orchestrator ----------------------------------------------------
 
-    def refresh_source(self, source_id: str) -> RefreshReport:
-        """Refresh one source now. A second call for the same source waits
-        for the first to finish: two refreshes of a source never overlap."""
+    def refresh_source(self, source_id: str, force: bool = False) -> RefreshReport:
+        """Refresh one source now. A source backing off after failures is
+        skipped unless `force`. A second call for the same source waits for
+        the first to finish: two refreshes of a source never overlap."""
         recipe = self.recipes[source_id]
         with self._locks[source_id]:
+            if not force:
+                skipped = self._backoff_report(recipe.id)
+                if skipped:
+                    return skipped
             return self._refresh_locked(recipe)
 
-    def refresh_many(self, source_ids: Iterable[str]) -> list[RefreshReport]:
+    def refresh_many(self, source_ids: Iterable[str], force: bool = False) -> list[RefreshReport]:
         """Refresh several sources, up to `concurrency` at once, so one slow
         site does not hold up the others. Reports keep the given order."""
         ids = list(dict.fromkeys(source_ids))
         if len(ids) <= 1 or self.concurrency == 1:
-            return [self.refresh_source(source_id) for source_id in ids]
+            return [self.refresh_source(source_id, force) for source_id in ids]
         with ThreadPoolExecutor(min(self.concurrency, len(ids)), thread_name_prefix="refresh") as pool:
-            return list(pool.map(self.refresh_source, ids))
+            return list(pool.map(lambda source_id: self.refresh_source(source_id, force), ids))
 
     def refresh_due(self, now: datetime | None = None) -> list[RefreshReport]:
         """Refresh every source whose next run time has come."""
         due = [s for s in self.store.due_source_ids(now or utcnow()) if s in self.recipes]
         return self.refresh_many(due)
+
+    def _backoff_report(self, source_id: str) -> RefreshReport | None:
+        state = self.store.source_state(source_id)
+        now = utcnow()
+        if not state or not state.consecutive_failures or not state.next_run_at or state.next_run_at <= now:
+            return None
+        message = (f"backing off after {state.consecutive_failures} failed refresh(es) until "
+                   f"{state.next_run_at.isoformat(timespec='seconds')}; last error: {state.last_error}")
+        return RefreshReport(source_id, "skipped", error=message, error_kind="backoff")
 
     def _refresh_locked(self, recipe: Recipe) -> RefreshReport:
         started, clock = utcnow(), time.monotonic()
@@ -106,64 +153,117 @@ class Refresher:
             harvest = self._harvest(recipe)
             result = self.store.upsert_items(harvest.records)
         except FeedsvcError as exc:
-            kind = getattr(exc, "kind", "error")
-            delay = backoff_delay((self.store.source_state(recipe.id).consecutive_failures or 0) + 1, interval)
-            failures = self.store.record_failure(recipe.id, started, str(exc), kind, started + delay)
-            log.warning("refresh_failed source=%s error_kind=%s failures=%d retry_in_seconds=%d error=%s",
-                        recipe.id, kind, failures, delay.total_seconds(), exc)
-            return RefreshReport(recipe.id, "error", duration_seconds=time.monotonic() - clock,
-                                 error=str(exc), error_kind=kind)
+            return self._failed(recipe, exc, started, clock, interval)
+        self.store.mark_gone(harvest.gone, started)
+        for url, (etag, last_modified) in harvest.validators.items():
+            self.store.save_validators(url, etag, last_modified, started)
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
         report = RefreshReport(recipe.id, "ok", new=result.new, updated=result.updated,
                                duration_seconds=time.monotonic() - clock, pages=harvest.pages,
                                warnings=harvest.warnings)
-        log.info("refresh_done source=%s new=%d updated=%d pages=%d warnings=%d duration_seconds=%.3f",
-                 recipe.id, report.new, report.updated, report.pages, len(report.warnings),
+        log.info("refresh_done source=%s new=%d updated=%d pages=%d gone=%d warnings=%d duration_seconds=%.3f",
+                 recipe.id, report.new, report.updated, report.pages, len(harvest.gone), len(report.warnings),
                  report.duration_seconds)
         return report
 
+    def _failed(self, recipe: Recipe, exc: FeedsvcError, started: datetime, clock: float,
+                interval: timedelta) -> RefreshReport:
+        kind = getattr(exc, "kind", "error")
+        failures = (self.store.source_state(recipe.id).consecutive_failures or 0) + 1
+        delay = retry_delay(failures, interval, getattr(exc, "retry_after", None))
+        failures = self.store.record_failure(recipe.id, started, str(exc), kind, started + delay)
+        log.warning("refresh_failed source=%s error_kind=%s failures=%d retry_in_seconds=%d error=%s",
+                    recipe.id, kind, failures, delay.total_seconds(), exc)
+        return RefreshReport(recipe.id, "error", duration_seconds=time.monotonic() - clock,
+                             error=str(exc), error_kind=kind)
+
     # -- fetch and parse -------------------------------------------------------
+
+    def _fetch(self, recipe: Recipe, url: str, harvest: _Harvest) -> FetchedPage:
+        """A conditional GET when the URL was read before."""
+        validators = self.store.validators(url)
+        harvest.stored_validators[url] = validators
+        page = self.fetcher.fetch(url, validators if any(validators) else None, obey_robots=recipe.obey_robots_txt)
+        harvest.pages += 1
+        return page
 
     def _harvest(self, recipe: Recipe) -> _Harvest:
         harvest = _Harvest()
         for url in recipe.start_urls:
-            page = fetch_page(self.client, url, self.fetch_settings)
-            harvest.pages += 1
+            page = self._fetch(recipe, url, harvest)
+            if page.not_modified:  # unchanged since the last refresh: nothing to parse
+                continue
             if recipe.kind == "feed":
-                for article in parse_feed(page.content, page.final_url, charset=page.charset, outlet=recipe.outlet):
-                    harvest.records.extend(_article_records(article, recipe.id))
+                self._harvest_feed(recipe, page, harvest)
             elif recipe.kind == "article_page":
                 harvest.records.extend(_article_records(self._parse_article(recipe, page), recipe.id))
             else:
                 self._harvest_listing(recipe, page, harvest)
+            harvest.remember(page)
         return harvest
 
-    def _parse_article(self, recipe: Recipe, page) -> Article:
+    def _harvest_feed(self, recipe: Recipe, page: FetchedPage, harvest: _Harvest) -> None:
+        parsed = parse_feed(page.content, page.final_url, headers=page.headers, outlet=recipe.outlet)
+        if parsed.warning:
+            harvest.warnings.append(f"{parsed.warning} ({page.url})")
+        for article in parsed.articles:
+            harvest.records.extend(_article_records(article, recipe.id))
+
+    def _parse_article(self, recipe: Recipe, page: FetchedPage) -> Article:
         article = parse_article(page.content, page.final_url, recipe.article, recipe.related, zone=recipe.zone,
                                 charset=page.charset, encoding=recipe.encoding, language=recipe.language)
         if recipe.outlet and not article.outlet:
             article = replace(article, outlet=recipe.outlet)
         return article
 
-    def _harvest_listing(self, recipe: Recipe, page, harvest: _Harvest) -> None:
+    def _harvest_listing(self, recipe: Recipe, page: FetchedPage, harvest: _Harvest) -> None:
         listing = parse_listing(page.content, page.final_url, recipe.listing, zone=recipe.zone,
                                 charset=page.charset, encoding=recipe.encoding)
-        if not listing.entries:
-            raise ParseError(page.final_url, f"no listing entries matched selector {recipe.listing.item!r}")
         harvest.records.extend(reversed([_entry_record(e, recipe.id) for e in listing.entries]))
-        if not recipe.follow_links:
-            return
-        for entry in listing.entries[: recipe.max_follow]:
-            # Follow the href as written, from where we actually fetched the
-            # listing, not from its canonical host.
-            target = urljoin(page.final_url, entry.href)
-            try:
-                article_page = fetch_page(self.client, target, self.fetch_settings)
-                harvest.pages += 1
-                harvest.records.extend(_article_records(self._parse_article(recipe, article_page), recipe.id))
-            except FeedsvcError as exc:
-                # The listing entry is still stored; the article is retried
-                # on the next refresh.
-                harvest.warnings.append(str(exc))
-                log.info("follow_failed source=%s url=%s error=%s", recipe.id, target, exc)
+        if recipe.follow_links:
+            self._follow(recipe, page, listing.entries, harvest)
 
+    def _follow(self, recipe: Recipe, page: FetchedPage, entries: tuple[ListingEntry, ...],
+                harvest: _Harvest) -> None:
+        """Read the listed articles (depth 1): up to `max_follow` not read
+        before, then up to as many already read ones again, conditionally,
+        to notice changes and pages that are gone."""
+        known = self.store.article_urls([e.link for e in entries])
+        fresh = [e for e in entries if e.link not in known][: recipe.max_follow]
+        again = [e for e in entries if known.get(e.link) is False][: recipe.max_follow]
+        tally = _FollowTally()
+        for entry in fresh + again:
+            if not self._follow_one(recipe, page, entry, entry.link in known, harvest, tally):
+                break
+        if tally.parsed and len(tally.mismatches) == tally.parsed:
+            raise tally.mismatches[0]  # not one article matched: the recipe, not the pages, is wrong
+
+    def _follow_one(self, recipe: Recipe, page: FetchedPage, entry: ListingEntry, known: bool,
+                    harvest: _Harvest, tally: _FollowTally) -> bool:
+        """Read one listed article; False when the site asks us to stop."""
+        # Follow the href as written, from where we actually fetched the
+        # listing, not from its canonical host.
+        target = urljoin(page.final_url, entry.href)
+        try:
+            article_page = self._fetch(recipe, target, harvest)
+            if article_page.not_modified:
+                return True
+            tally.parsed += 1
+            harvest.records.extend(_article_records(self._parse_article(recipe, article_page), recipe.id))
+            harvest.remember(article_page)
+        except RecipeMismatch as exc:
+            tally.mismatches.append(exc)
+            harvest.warnings.append(str(exc))
+        except FetchHTTPStatus as exc:
+            if known and exc.status in _GONE_STATUSES:
+                harvest.gone.append(entry.link)
+            harvest.warnings.append(str(exc))
+            log.info("follow_failed source=%s url=%s status=%d gone=%s", recipe.id, target, exc.status,
+                     known and exc.status in _GONE_STATUSES)
+            return exc.status not in _SLOW_DOWN_STATUSES
+        except FeedsvcError as exc:
+            # The listing entry is still stored; the article is retried on
+            # the next refresh.
+            harvest.warnings.append(str(exc))
+            log.info("follow_failed source=%s url=%s error=%s", recipe.id, target, exc)
+        return True

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 
 from feedsvc.fetch import DEFAULT_USER_AGENT, FetchSettings
+from feedsvc.ssrf import parse_networks
 from feedsvc.recipes import Recipe, load_recipes
 from feedsvc.refresh import Refresher
 from feedsvc.store import Store
@@ -34,6 +35,8 @@ def fetch_settings(config) -> FetchSettings:
         max_bytes=int(config["FETCH_MAX_BYTES"]),
         max_redirects=int(config["FETCH_MAX_REDIRECTS"]),
         user_agent=config["USER_AGENT"] or DEFAULT_USER_AGENT,
+        allowed_networks=parse_networks(config["FETCH_ALLOWED_NETWORKS"]),
+        host_delay_seconds=float(config["FETCH_HOST_DELAY_SECONDS"]),
     )
 
 

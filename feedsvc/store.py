@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from feedsvc import migrate
 from feedsvc.errors import FeedsvcError
-from feedsvc.models import ItemQuery, ItemRecord, StoredItem, UpsertResult
+from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.search import author_keys, search_text
 from feedsvc.schema import http_validators, items, sources, store_state
 
@@ -175,6 +175,13 @@ class Store:
             row = conn.execute(select(sources).where(sources.c.id == source_id)).mappings().first()
             return SourceState(**row) if row else None
 
+    def source_item_counts(self) -> dict[str, int]:
+        """Visible (not gone) items per source id; sources without any are absent."""
+        query = (select(items.c.source_id, func.count()).where(items.c.gone_at.is_(None))
+                 .group_by(items.c.source_id))
+        with self.engine.connect() as conn:
+            return {source_id: count for source_id, count in conn.execute(query)}
+
     def due_source_ids(self, now: datetime) -> list[str]:
         query = (select(sources.c.id)
                  .where((sources.c.next_run_at.is_(None)) | (sources.c.next_run_at <= now))
@@ -265,12 +272,14 @@ class Store:
                 if row is None:
                     rows[record.url] = self._insert(conn, record, now)
                     touched_new.add(record.url)
+                    result.outlets_changed.add(record.outlet)
                     continue
                 changes = _merge(row, record)
                 if not changes:
                     continue
                 if any(name in changes for name in _CONTENT_FIELDS):
                     changes["updated_at"] = now
+                    result.outlets_changed.update({row["outlet"], changes.get("outlet")})
                     if record.url not in touched_new:
                         touched_updated.add(record.url)
                 if "published_at" in changes:
@@ -280,6 +289,7 @@ class Store:
                 row.update(changes)
             result.new, result.updated = len(touched_new), len(touched_updated)
             result.unchanged = len(urls) - result.new - result.updated
+            result.outlets_changed.discard(None)
             if result.new or result.updated:
                 self._bump_version(conn)
         return result
@@ -333,6 +343,18 @@ class Store:
             if changed:
                 self._bump_version(conn)
         return changed
+
+    def article_urls(self, urls: Sequence[str]) -> dict[str, bool]:
+        """Which of `urls` are stored as read articles (not just listing
+        entries), each mapped to whether it is gone."""
+        found: dict[str, bool] = {}
+        urls = list(dict.fromkeys(urls))
+        with self.engine.connect() as conn:
+            for chunk in range(0, len(urls), 500):
+                query = (select(items.c.url, items.c.gone_at)
+                         .where(items.c.url.in_(urls[chunk:chunk + 500]), items.c.detail >= DETAIL_ARTICLE))
+                found.update({url: gone_at is not None for url, gone_at in conn.execute(query)})
+        return found
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) last seen for `url`, for a conditional GET."""

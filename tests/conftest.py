@@ -85,6 +85,8 @@ def demo_app(tmp_path, snapshot, database_url):
         "RECIPE_VARIABLES": {"snapshot": snapshot.base_url},
         "TESTING": True,
         "CACHE_CHECK_INTERVAL_SECONDS": 0,  # see store changes at once; the cache has its own tests
+        "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",  # the snapshot site is on loopback
+        "FETCH_HOST_DELAY_SECONDS": 0,
     })
     yield app
     app.extensions["feedsvc"].refresher.close()

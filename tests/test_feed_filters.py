@@ -83,7 +83,8 @@ def test_outlet_aliases(tmp_path, snapshot, site_dir):
     page.write_text(html, encoding="utf-8")
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
                       "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "CACHE_CHECK_INTERVAL_SECONDS": 0,
-                      "OUTLET_ALIASES": {"大众网": "大众日报"}})
+                      "OUTLET_ALIASES": {"大众网": "大众日报"}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
+                      "FETCH_HOST_DELAY_SECONDS": 0})
     app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
     client = app.test_client()
     feed = parse_strict(client.get(f"/feeds/outlet/{quote('大众日报')}.atom").data)

@@ -24,7 +24,8 @@ PATHS = st.sampled_from(["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json",
 def client(tmp_path_factory):
     with SnapshotServer() as snapshot:
         app = create_app({"INSTANCE_PATH": str(tmp_path_factory.mktemp("fuzz")), "RECIPES_PATH": str(RECIPES_DIR),
-                          "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}})
+                          "RECIPE_VARIABLES": {"snapshot": snapshot.base_url},
+                          "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0})
         app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
     yield app.test_client()
 

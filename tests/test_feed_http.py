@@ -100,7 +100,8 @@ def test_one_render_per_change_however_many_clients(refreshed_app, site_dir):
 
 def test_a_change_by_another_process_shows_within_a_second(tmp_path, snapshot, site_dir):
     config = {"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
-              "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}}
+              "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
+              "FETCH_HOST_DELAY_SECONDS": 0}
     web = create_app(config)  # default check interval
     worker = create_app(config)  # another process's store handle
     worker.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])

@@ -154,7 +154,8 @@ def test_server_error_source_keeps_items(tmp_path, httpserver, site_dir):
 
     httpserver.expect_request("").respond_with_handler(serve)
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
-                      "RECIPE_VARIABLES": {"snapshot": httpserver.url_for("").rstrip("/")}})
+                      "RECIPE_VARIABLES": {"snapshot": httpserver.url_for("").rstrip("/")},
+                      "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8,::1", "FETCH_HOST_DELAY_SECONDS": 0})
     refresher = app.extensions["feedsvc"].refresher
     assert refresher.refresh_many(["iqilu-shandong"])[0].new == 11
     failing["on"] = True

@@ -9,11 +9,14 @@ from werkzeug import Response
 
 from feedsvc.errors import FetchConnectError, FetchHTTPStatus, FetchRefused, FetchTimeout, FetchTooLarge
 from feedsvc.fetch import FetchSettings, fetch_page, make_client
+from feedsvc.ssrf import LOOPBACK_NETWORKS, parse_networks
+
+LOOPBACK = parse_networks(LOOPBACK_NETWORKS)
 
 
 @pytest.fixture
 def settings():
-    return FetchSettings(timeout_seconds=2, connect_timeout_seconds=1, max_bytes=4096)
+    return FetchSettings(timeout_seconds=2, connect_timeout_seconds=1, max_bytes=4096, allowed_networks=LOOPBACK)
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ def env(tmp_path, snapshot):
     bin_dir = os.path.dirname(sys.executable)
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONUNBUFFERED": "1",
             "FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"), "FEEDSVC_RECIPES_PATH": str(recipes),
-            "FEEDSVC_SCHEDULER_TICK_SECONDS": "0.5"}
+            "FEEDSVC_SCHEDULER_TICK_SECONDS": "0.5",
+            "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8,::1", "FEEDSVC_FETCH_HOST_DELAY_SECONDS": "0"}
 
 
 def start(line: str, env: dict) -> subprocess.Popen:

@@ -33,6 +33,7 @@ title = "h1.article-title"
 published = ".article-info .time"
 """, encoding="utf-8")
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(folder),
+                      "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8,::1", "FETCH_HOST_DELAY_SECONDS": 0,
                       "REFRESH_JITTER_RATIO": 0.1, "SCHEDULER_TICK_SECONDS": 0.2})
     yield app
     app.extensions["feedsvc"].store.engine.dispose()

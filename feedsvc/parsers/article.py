@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-import lxml.html
-import nh3
-
-from feedsvc.errors import ParseError
+from feedsvc.errors import RecipeMismatch
 from feedsvc.models import Article
 from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.parsers.dom import absolute_http, canonical_url, element_text, load_document, select, select_one, text_of, time_text
-from feedsvc.parsers.listing import extract_entries
+from feedsvc.parsers.sanitize import BODY_ATTRIBUTES, BODY_TAGS, clean_html, inner_html
+from feedsvc.parsers.listing import check_required, extract_entries
 from feedsvc.parsers.text import shorten, split_names, squash, strip_label
 from feedsvc.recipes import ArticleSelectors, ListingSelectors
 
 # Deck lines and subheads are often whole-paragraph bold; the lead is the
 # first paragraph of running text.
 _LEAD_MIN_CHARS = 20
-_BODY_TAGS = {"p", "br", "div", "span", "a", "img", "strong", "b", "em", "i", "u", "blockquote", "ul", "ol", "li",
-              "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "table", "thead", "tbody", "tr", "td", "th",
-              "pre", "code", "sub", "sup", "hr"}
-_BODY_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"},
-                    "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+# Kept under these names for feedsvc.extract.
+_BODY_TAGS, _BODY_ATTRIBUTES = BODY_TAGS, BODY_ATTRIBUTES
 
 
 def _is_all_bold(paragraph) -> bool:
@@ -55,8 +50,7 @@ def _body(root, selector: str | None, base: str) -> tuple[str | None, str | None
     if body is None:
         return None, None, None, _lead_image(root, None, base)
     body.make_links_absolute(base, resolve_base_href=False)
-    inner = (body.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
-    clean = nh3.clean(inner, tags=_BODY_TAGS, attributes=_BODY_ATTRIBUTES, url_schemes={"http", "https"}).strip()
+    clean = clean_html(inner_html(body))
     blocks = [element_text(p) for p in body.iter("p", "li", "h2", "h3", "h4")]
     text = "\n\n".join(b for b in blocks if b) or element_text(body)
     return clean or None, text or None, _lead_paragraph(body), _lead_image(root, body, base)
@@ -73,14 +67,16 @@ def parse_article(
     encoding: str | None = None,
     language: str | None = None,
 ) -> Article:
+    """One article. A missing title, or a missing field the recipe marks
+    required, raises RecipeMismatch."""
     root = load_document(content, url, charset, encoding)
     canonical = canonical_url(root, url)
     title = text_of(root, selectors.title)
     if not title:
-        raise ParseError(url, f"no title matched selector {selectors.title!r}")
+        raise RecipeMismatch(url, f"no title matched selector {selectors.title!r}")
     body_html, body_text, lead, image = _body(root, selectors.body, canonical)
     editors = tuple(name for el in select(root, selectors.editors) for name in split_names(element_text(el)))
-    return Article(
+    article = Article(
         url=canonical,
         title=title,
         outlet=strip_label(text_of(root, selectors.outlet)),
@@ -94,3 +90,18 @@ def parse_article(
         image=image,
         related=extract_entries(root, related, canonical, zone) if related else (),
     )
+    _check_required(article, selectors, url)
+    if related:
+        check_required(article.related, related, url)
+    return article
+
+
+# Recipe field → Article attribute, for `required`.
+_ARTICLE_FIELDS = {"title": "title", "outlet": "outlet", "author": "author", "published": "published",
+                   "body": "body_html", "editors": "editors", "summary": "summary"}
+
+
+def _check_required(article: Article, selectors: ArticleSelectors, url: str) -> None:
+    for name in selectors.required:
+        if getattr(article, _ARTICLE_FIELDS[name]) in (None, "", ()):
+            raise RecipeMismatch(url, f"article has no {name} (selector {getattr(selectors, name)!r})")

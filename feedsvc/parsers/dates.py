@@ -2,21 +2,30 @@
 
 A page's time without a zone is local to the recipe's zone. A page that
 gives only a date keeps day precision, so nobody later mistakes the
-00:00 we show for a real time."""
+00:00 we show for a real time. Forms without a year (`10月23日`,
+`10-23 07:55`) or relative ones (`昨天 07:55`, `3小时前`) are read against
+`now` in the recipe's zone; a month-day later than today is last year's."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
 from feedsvc.models import Timestamp
 
+_TIME = r"(?:[\sT]*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 _NUMERIC = re.compile(
-    r"(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:[\sT]*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
+    r"(?P<y>(?:19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?" + _TIME
 )
+_MONTH_DAY = re.compile(r"(?<![\d.])(?P<m>\d{1,2})\s*(?:月\s*(?P<d1>\d{1,2})\s*日|[-/](?P<d2>\d{1,2})(?![\d/-]))" + _TIME)
+_DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天)\s*" + _TIME)
+_AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|周|个月)前")
+_JUST_NOW = re.compile(r"刚刚|刚才")
 _ISO_HINT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+_DAYS_BACK = {"今天": 0, "昨天": 1, "前天": 2}
+_AGO_UNITS = {"秒": timedelta(seconds=1), "分钟": timedelta(minutes=1), "小时": timedelta(hours=1),
+              "天": timedelta(days=1), "周": timedelta(weeks=1), "个月": timedelta(days=30)}
 
 
 def _from_iso(text: str, zone: tzinfo) -> Timestamp | None:
@@ -29,19 +38,70 @@ def _from_iso(text: str, zone: tzinfo) -> Timestamp | None:
     return Timestamp(value, "second")
 
 
-def _from_numeric(match: re.Match, zone: tzinfo) -> Timestamp | None:
-    parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+def _at(day: date, match: re.Match, zone: tzinfo) -> Timestamp | None:
+    """`day` with the match's time of day if it has one, else day precision."""
+    parts = {k: int(v) for k, v in match.groupdict().items() if v is not None and k in ("H", "M", "S")}
     try:
         if "H" not in parts:
-            return Timestamp(datetime(parts["y"], parts["m"], parts["d"], tzinfo=zone), "day")
-        value = datetime(parts["y"], parts["m"], parts["d"], parts["H"], parts["M"], parts.get("S", 0), tzinfo=zone)
+            return Timestamp(datetime.combine(day, time(), tzinfo=zone), "day")
+        clock = time(parts["H"], parts["M"], parts.get("S", 0))
+    except ValueError:  # 25:61 and friends
+        return None
+    return Timestamp(datetime.combine(day, clock, tzinfo=zone), "second")
+
+
+def _from_numeric(match: re.Match, zone: tzinfo) -> Timestamp | None:
+    try:
+        day = date(int(match["y"]), int(match["m"]), int(match["d"]))
     except ValueError:  # 2019-02-30 and friends
         return None
+    return _at(day, match, zone)
+
+
+def _from_month_day(match: re.Match, zone: tzinfo, now: datetime) -> Timestamp | None:
+    month, day_of_month = int(match["m"]), int(match["d1"] or match["d2"])
+    today = now.astimezone(zone).date()
+    for year in (today.year, today.year - 1):
+        try:
+            day = date(year, month, day_of_month)
+        except ValueError:  # 02-29 outside a leap year, 13-01
+            continue
+        if day <= today:
+            return _at(day, match, zone)
+    return None
+
+
+def _from_words(text: str, zone: tzinfo, now: datetime) -> Timestamp | None:
+    local_now = now.astimezone(zone)
+    match = _DAY_WORD.search(text)
+    if match:
+        return _at(local_now.date() - timedelta(days=_DAYS_BACK[match["word"]]), match, zone)
+    match = _AGO.search(text)
+    if match:
+        unit = match["unit"]
+        value = local_now - int(match["n"]) * _AGO_UNITS[unit]
+        if unit in ("天", "周", "个月"):  # "3 days ago" names a day, not a moment
+            return Timestamp(datetime.combine(value.date(), time(), tzinfo=zone), "day")
+        return Timestamp(value.replace(microsecond=0), "second")
+    if _JUST_NOW.search(text):
+        return Timestamp(local_now.replace(microsecond=0), "second")
+    return None
+
+
+def _from_rfc2822(text: str, zone: tzinfo) -> Timestamp | None:
+    try:
+        value = parsedate_to_datetime(text)  # RFC 2822, as in RSS
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
     return Timestamp(value, "second")
 
 
-def parse_timestamp(text: str | None, zone: tzinfo) -> Timestamp | None:
-    """The first date or date-time in `text`, or None if there is none."""
+def parse_timestamp(text: str | None, zone: tzinfo, now: datetime | None = None) -> Timestamp | None:
+    """The first date or date-time in `text`, or None if there is none.
+    `now` (default: the current time) anchors forms without a year and
+    relative ones."""
     if not text:
         return None
     text = text.strip()
@@ -52,13 +112,12 @@ def parse_timestamp(text: str | None, zone: tzinfo) -> Timestamp | None:
     match = _NUMERIC.search(text)
     if match:
         return _from_numeric(match, zone)
-    try:
-        value = parsedate_to_datetime(text)  # RFC 2822, as in RSS
-    except (TypeError, ValueError, IndexError):
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return Timestamp(value, "second")
+    now = now or datetime.now(timezone.utc)
+    found = _from_rfc2822(text, zone) or _from_words(text, zone, now)
+    if found:
+        return found
+    match = _MONTH_DAY.search(text)
+    return _from_month_day(match, zone, now) if match else None
 
 
 def utc(value: datetime) -> datetime:

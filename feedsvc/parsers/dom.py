@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urljoin
-
 import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError
@@ -14,6 +12,10 @@ from lxml.etree import ParserError
 from feedsvc.encoding import decode_document
 from feedsvc.errors import ParseError
 from feedsvc.parsers.text import squash
+from feedsvc.urls import absolute_http, canonicalize
+
+__all__ = ["absolute_http", "canonical_url", "compiled", "element_text", "link_of", "load_document", "select",
+           "select_one", "text_of", "time_text"]
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -43,13 +45,6 @@ def load_document(content: bytes, url: str, charset: str | None = None, encoding
         raise ParseError(url, f"page is not parseable HTML: {exc}") from None
 
 
-def absolute_http(href: str | None, base: str) -> str | None:
-    if not href:
-        return None
-    url = urljoin(base, href.strip())
-    return url if url.startswith(("http://", "https://")) else None
-
-
 def canonical_url(root, fetched_url: str) -> str:
     """The page's own idea of its address, so an item keeps one identity
     whichever mirror, port or tracking query it was fetched through."""
@@ -58,7 +53,7 @@ def canonical_url(root, fetched_url: str) -> str:
         found = absolute_http(element.get(attr) if element is not None else None, fetched_url)
         if found:
             return found
-    return fetched_url
+    return canonicalize(fetched_url)
 
 
 def element_text(element) -> str:

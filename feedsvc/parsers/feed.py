@@ -1,19 +1,70 @@
-"""Existing RSS/Atom feeds, read with feedparser. Each entry becomes an
-Article so aggregated items flow through the same store as scraped ones."""
+"""Existing feeds: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 read with feedparser
+from the bytes feedsvc fetched itself (with the response's headers, so
+charset and relative links come out right), and JSON Feed read here.
+Each entry becomes an Article so aggregated items flow through the same
+store as scraped ones."""
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import replace
+from html import escape
+import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import feedparser
 import nh3
 
+from feedsvc.encoding import charset_from_content_type, normalize_encoding
 from feedsvc.errors import ParseError
 from feedsvc.models import Article, Timestamp
-from feedsvc.parsers.dom import absolute_http
+from feedsvc.parsers.dates import parse_timestamp
+from feedsvc.parsers.sanitize import clean_fragment
 from feedsvc.parsers.text import shorten, squash
+from feedsvc.urls import absolute_http
+
+_JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str | None
+    articles: tuple[Article, ...]
+    warning: str | None = None  # a recoverable problem feedparser worked around
+
+
+def _strip_tags(html: str | None) -> str:
+    return nh3.clean(html or "", tags=set())
+
+
+def _permalink(link: str | None, entry_id: str | None) -> str | None:
+    """The entry's link; its id only when that is itself a web address (an
+    id like "2" must not become http://example.com/2)."""
+    if link:
+        return link
+    if isinstance(entry_id, str) and entry_id.strip().lower().startswith(("http://", "https://")):
+        return entry_id
+    return None
+
+
+def _article(link: str | None, title: str | None, summary_html: str | None, body_html: str | None,
+             author: str | None, published: Timestamp | None, outlet: str | None, base: str) -> Article | None:
+    url = absolute_http(link, base)
+    if not url:
+        return None
+    summary = shorten(_strip_tags(summary_html or body_html)) or None
+    return Article(
+        url=url,
+        title=squash(title) or shorten(summary, 80) or url,
+        outlet=outlet,
+        author=squash(author) or None,
+        published=published,
+        summary=summary,
+        body_html=clean_fragment(body_html, url),
+    )
+
+
+# -- RSS and Atom ---------------------------------------------------------------
 
 
 def _timestamp(entry) -> Timestamp | None:
@@ -24,45 +75,91 @@ def _timestamp(entry) -> Timestamp | None:
     return None
 
 
-def _plain(html: str | None) -> str | None:
-    return squash(nh3.clean(html or "", tags=set())) or None
-
-
-def _entry(entry, base: str, outlet: str | None) -> Article | None:
-    link = absolute_http(entry.get("link") or entry.get("id"), base)
-    title = squash(entry.get("title")) or None
-    if not link:
-        return None
+def _xml_entry(entry, base: str, outlet: str | None, feed_title: str | None) -> Article | None:
     content = entry.get("content") or []
-    body = content[0].get("value") if content else None
-    summary_html = entry.get("summary")
     source = entry.get("source") or {}
-    return Article(
-        url=link,
-        title=title or shorten(_plain(summary_html or body), 80) or link,
-        outlet=outlet or squash(source.get("title")) or None,
-        author=squash(entry.get("author")) or None,
-        published=_timestamp(entry),
-        summary=shorten(_plain(summary_html or body)),
-        body_html=nh3.clean(body) if body else None,
-    )
+    # Without a separate content element, RSS's description is the body, as readers show it.
+    body = content[0].get("value") if content else entry.get("summary")
+    return _article(_permalink(entry.get("link"), entry.get("id")), entry.get("title"), entry.get("summary"),
+                    body, entry.get("author"), _timestamp(entry),
+                    outlet or squash(source.get("title")) or feed_title, base)
+
+
+def _response_headers(url: str, headers: dict[str, str] | None) -> dict[str, str]:
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    headers["content-location"] = url
+    charset = charset_from_content_type(headers.get("content-type"))
+    if charset and normalize_encoding(charset) == "gb18030":
+        # GB2312 and GBK feeds use GB18030 characters too, as pages do.
+        headers["content-type"] = headers["content-type"].replace(charset, "gb18030")
+    return headers
+
+
+def _parse_xml(content: bytes, url: str, headers: dict[str, str] | None, outlet: str | None) -> ParsedFeed:
+    # Whitespace before the XML declaration is common and makes the strict
+    # XML parser give up on an otherwise good feed.
+    content = content.lstrip(b" \t\r\n")
+    parsed = feedparser.parse(content, response_headers=_response_headers(url, headers), sanitize_html=False)
+    problem = parsed.get("bozo_exception")
+    if not parsed.entries and not parsed.get("version"):
+        raise ParseError(url, f"not a usable feed: {problem or 'no feed format recognised'}")
+    feed_title = squash(parsed.feed.get("title")) or None
+    articles = (_xml_entry(e, url, outlet, feed_title) for e in parsed.entries)
+    warning = f"feed is malformed but was read: {problem}" if parsed.bozo and problem else None
+    return ParsedFeed(feed_title, tuple(a for a in articles if a is not None), warning)
+
+
+# -- JSON Feed -------------------------------------------------------------------
+
+
+def _json_author(item: dict) -> str | None:
+    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+    names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+    return ", ".join(names) or None
+
+
+def _json_item(item: dict, base: str, outlet: str | None) -> Article | None:
+    if not isinstance(item, dict):
+        return None
+    when = item.get("date_published") or item.get("date_modified")
+    published = parse_timestamp(when, timezone.utc) if isinstance(when, str) else None
+    body = item.get("content_html")
+    if not body and item.get("content_text"):
+        body = "".join(f"<p>{escape(p)}</p>" for p in str(item["content_text"]).split("\n\n"))
+    return _article(_permalink(item.get("url") or item.get("external_url"), item.get("id")), item.get("title"),
+                    item.get("summary"), body, _json_author(item), published, outlet, base)
+
+
+def _parse_json(content: bytes, url: str, outlet: str | None) -> ParsedFeed:
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ParseError(url, f"not a usable JSON Feed: {exc}") from None
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_JSON_FEED_VERSION):
+        raise ParseError(url, "not a usable feed: JSON without a JSON Feed version")
+    title = squash(data.get("title")) or None
+    items = data.get("items") if isinstance(data.get("items"), list) else []
+    base = absolute_http(data.get("home_page_url"), url) or url
+    articles = (_json_item(item, base, outlet or title) for item in items)
+    return ParsedFeed(title, tuple(a for a in articles if a is not None))
+
+
+def _is_json(content: bytes, headers: dict[str, str] | None) -> bool:
+    content_type = {k.lower(): v for k, v in (headers or {}).items()}.get("content-type", "")
+    return "json" in content_type.lower() or content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 def parse_feed(
     content: bytes,
     url: str,
     *,
-    charset: str | None = None,
+    headers: dict[str, str] | None = None,
     outlet: str | None = None,
-) -> tuple[Article, ...]:
-    """Entries of a feed. A feed feedparser can only partly read is still
-    used; one with no entries and a parse error is refused."""
-    headers = {"content-location": url}
-    if charset:
-        headers["content-type"] = f"application/xml; charset={charset}"
-    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
-    if parsed.bozo and not parsed.entries:
-        raise ParseError(url, f"not a usable feed: {parsed.get('bozo_exception')}")
-    feed_title = squash(parsed.feed.get("title")) or None
-    entries = (_entry(e, url, outlet) for e in parsed.entries)
-    return tuple(a if a.outlet else replace(a, outlet=feed_title) for a in entries if a is not None)
+) -> ParsedFeed:
+    """Entries of a feed. Outlet: `outlet` (the recipe's), else the entry's
+    own source element, else the feed's title. A feed feedparser can only
+    partly read is still used, with a warning; one with no entries and a
+    parse error is refused with ParseError."""
+    if _is_json(content, headers):
+        return _parse_json(content, url, outlet)
+    return _parse_xml(content, url, headers, outlet)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from feedsvc.errors import RecipeMismatch
 from feedsvc.models import Listing, ListingEntry
 from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.parsers.dom import (
@@ -41,6 +42,19 @@ def extract_entries(root, selectors: ListingSelectors, base: str, zone: tzinfo) 
     return tuple(entries.values())
 
 
+# Recipe field → ListingEntry attribute, for `required`.
+_ENTRY_FIELDS = {"title": "title", "link": "link", "summary": "summary", "outlet": "outlet", "date": "published"}
+
+
+def check_required(entries: tuple[ListingEntry, ...], selectors: ListingSelectors, url: str) -> None:
+    """Raise RecipeMismatch when entries lack a field the recipe requires."""
+    for name in selectors.required:
+        missing = sum(getattr(e, _ENTRY_FIELDS[name]) in (None, "") for e in entries)
+        if missing:
+            raise RecipeMismatch(url, f"{missing} of {len(entries)} entries have no {name} "
+                                      f"(selector {getattr(selectors, name)!r})")
+
+
 def parse_listing(
     content: bytes,
     url: str,
@@ -50,6 +64,13 @@ def parse_listing(
     charset: str | None = None,
     encoding: str | None = None,
 ) -> Listing:
+    """A channel index. No entries at all, or entries without a required
+    field, mean the recipe no longer fits the page: RecipeMismatch."""
     root = load_document(content, url, charset, encoding)
     canonical = canonical_url(root, url)
-    return Listing(url=canonical, entries=extract_entries(root, selectors, canonical, zone))
+    entries = extract_entries(root, selectors, canonical, zone)
+    if not entries:
+        raise RecipeMismatch(url, f"no entries with a title and link for [listing] item {selectors.item!r} "
+                                  f"and title {selectors.title!r}")
+    check_required(entries, selectors, url)
+    return Listing(url=canonical, entries=entries)

@@ -8,7 +8,7 @@ from flask import Flask, Response
 from feedsvc.auth import parse_networks
 from feedsvc.feedcache import FeedCache, VersionWatcher
 from feedsvc.runtime import EXTENSION
-from feedsvc.web import admin, feeds, pages
+from feedsvc.web import admin, api, feeds, pages
 from feedsvc.web.state import FEED_CACHE, TRUSTED_PROXIES
 
 
@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     watcher = VersionWatcher(store.version, float(app.config["CACHE_CHECK_INTERVAL_SECONDS"]))
     app.extensions[FEED_CACHE] = FeedCache(watcher)
     app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
-    for blueprint in (feeds.bp, pages.bp, admin.bp):
+    for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(UnicodeDecodeError, _undecodable_request)
 

@@ -1,0 +1,84 @@
+"""Every feed as static files, for static hosting. Feeds are rendered by
+the app's own routes, so exported bytes equal served ones; a file is
+rewritten only when its bytes changed, and nothing is rendered when the
+store has not changed since the last export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import Flask
+
+from feedsvc.outlets import OutletDirectory
+from feedsvc.render import OpmlOutline, render_opml
+from feedsvc.runtime import EXTENSION
+
+MANIFEST = ".feedsvc-export.json"
+FORMATS = ("atom", "rss", "json")
+
+
+@dataclass
+class ExportResult:
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped_all: bool = False
+
+
+def _paths(app: Flask) -> list[str]:
+    rt = app.extensions[EXTENSION]
+    directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
+    # Slugs, not names, for file names: static hosts and URLs stay ASCII.
+    stems = ["feeds/all", *(f"feeds/outlet/{o.slug}" for o in directory),
+             *(f"feeds/source/{source_id}" for source_id in rt.recipes)]
+    return [f"{stem}.{fmt}" for stem in stems for fmt in FORMATS]
+
+
+def _opml(app: Flask, base_url: str) -> bytes:
+    rt = app.extensions[EXTENSION]
+    directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
+    outlets = [OpmlOutline(o.name, f"{base_url}/feeds/outlet/{o.slug}.atom") for o in directory]
+    sources = [OpmlOutline(r.name, f"{base_url}/feeds/source/{r.id}.atom", r.start_urls[0])
+               for r in rt.recipes.values()]
+    return render_opml(app.config["SITE_TITLE"], datetime.now(timezone.utc),
+                       [("Outlets", outlets), ("Sources", sources)])
+
+
+def _write_if_changed(target: Path, body: bytes, hashes: dict, name: str, result: ExportResult) -> None:
+    digest = hashlib.sha256(body).hexdigest()
+    if hashes.get(name) == digest and target.exists():
+        result.unchanged += 1
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(body)
+    tmp.replace(target)  # readers of the static site never see half a file
+    hashes[name] = digest
+    result.written.append(name)
+
+
+def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
+    base_url = base_url.rstrip("/")
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest_path = folder / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    version = app.extensions[EXTENSION].store.version()
+    result = ExportResult()
+    if manifest.get("store_version") == version and manifest.get("base_url") == base_url:
+        result.skipped_all = True
+        return result
+    hashes = manifest.get("files", {})
+    app.config["BASE_URL"] = base_url  # self links point at the static host
+    client = app.test_client()
+    for path in _paths(app):
+        response = client.get(f"/{path}")
+        if response.status_code != 200:
+            raise RuntimeError(f"/{path} answered {response.status_code}: {response.get_data(as_text=True)}")
+        _write_if_changed(folder / path, response.data, hashes, path, result)
+    _write_if_changed(folder / "feeds.opml", _opml(app, base_url), hashes, "feeds.opml", result)
+    manifest_path.write_text(json.dumps({"store_version": version, "base_url": base_url, "files": hashes},
+                                        indent=1))
+    return result

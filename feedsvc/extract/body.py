@@ -1,0 +1,182 @@
+"""Finding the article body without selectors.
+
+Each text run scores for the blocks around it the way Readability does
+(one point, one per comma or stop, up to three for length), but commas and
+stops include the Chinese ones and length counts characters, not words, so a
+Chinese paragraph scores like an English one. A block's score is then damped
+by its link density (navigation and "related" lists are mostly links) and
+nudged by class names. The best block, with siblings that score nearly as
+well, is the body; inside it, link lists, share bars and footers go."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import lxml.html
+
+from feedsvc.extract.tree import PUNCTUATION, Run, ancestors, char_len, class_id, drop, runs_of, weighted_len
+from feedsvc.parsers.dom import absolute_http
+from feedsvc.parsers.sanitize import clean_html
+
+_POSITIVE = re.compile(r"article|body|content|entry|main|post|text|story|detail|zhengwen|\bzw|endtext|editor|txt")
+_NEGATIVE = re.compile(
+    r"comment|foot|sidebar|side-|share|social|related|relate|recommend|advert|\bads?\b|\bad[-_]|banner|\bnav|menu"
+    r"|copyright|toolbar|tool-|breadcrumb|crumb|hotnews|\brank|\btags?\b|login|sponsor|promo|widget|popup|xgxw"
+    r"|xgwz|\bmore\b|subscribe|newsletter|author-info|print|jubao|report-|\bhot\b"
+)
+_DROP_TAGS = {"nav", "aside", "form", "footer", "header"}
+# Levels up from a text run's own block and the share of its score each gets.
+_LEVEL_WEIGHTS = (1.0, 1.0, 0.5, 1 / 3, 0.25, 0.2)
+_TAG_WEIGHTS = {"div": 5, "article": 10, "section": 3, "td": 3, "pre": 3, "blockquote": 3, "ol": -3, "ul": -3,
+                "li": -3, "dl": -3, "form": -3, "th": -5, "h1": -5, "h2": -5, "h3": -5, "h4": -5, "body": -10}
+_MIN_PARAGRAPH = 12  # weighted length of a run worth scoring (six ideographs)
+# Lines that end articles without being part of them.
+_BOILERPLATE = re.compile(
+    r"^[\s(（\[【]*(?:责任编辑|责编|编辑|本文来源|来源|稿源|原标题)\s*[:：]|版权所有|版权声明|声明[:：]|免责声明|copyright|©|"
+    r"未经.{0,10}(?:授权|许可).{0,10}(?:转载|使用)|转载请注明|分享到|扫一扫|关注我们|返回.{0,6}首页|展开全文|点击进入|相关阅读"
+    r"|相关新闻|延伸阅读|热门推荐|推荐阅读|\[?打印\]?|\[?关闭\]?",
+    re.I,
+)
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-url", "original")
+
+
+@dataclass
+class Stats:
+    chars: int = 0
+    links: int = 0
+    score: float = 0.0
+    runs: int = 0
+
+    @property
+    def link_density(self) -> float:
+        return self.links / self.chars if self.chars else 1.0
+
+
+def _stats(runs: list[Run], score: bool) -> dict:
+    stats: dict = {}
+    for run in runs:
+        chars = char_len(run.text)
+        links = min(run.link_chars, chars)
+        paragraph = 0.0
+        if score and weighted_len(run.text) >= _MIN_PARAGRAPH and links * 2 < chars:
+            paragraph = 1 + len(PUNCTUATION.findall(run.text)) + min(weighted_len(run.text) / 100, 3)
+        for level, el in enumerate(ancestors(run.block)):
+            entry = stats.get(el)
+            if entry is None:
+                entry = stats[el] = Stats()
+            entry.chars += chars
+            entry.links += links
+            entry.runs += 1
+            if level < len(_LEVEL_WEIGHTS):
+                entry.score += paragraph * _LEVEL_WEIGHTS[level]
+    return stats
+
+
+# Readers' comments are prose too, and "comment-text" is not the article text.
+_COMMENTS = re.compile(r"comment|reply|replies|discuss|pinglun|\bcmt")
+
+
+def _class_weight(el) -> int:
+    names = class_id(el)
+    weight = _TAG_WEIGHTS.get(el.tag, 0) if isinstance(el.tag, str) else 0
+    if _COMMENTS.search(names):
+        return weight - 50
+    if _NEGATIVE.search(names):
+        weight -= 25
+    if _POSITIVE.search(names):
+        weight += 25
+    return weight
+
+
+def find_body(runs: list[Run]) -> list:
+    """The element(s) holding the article text, in document order."""
+    stats = _stats(runs, score=True)
+    best, best_score = None, 0.0
+    finals = {}
+    for el, entry in stats.items():
+        if entry.score <= 0:
+            continue
+        finals[el] = (entry.score + _class_weight(el)) * (1 - entry.link_density)
+        if finals[el] > best_score:
+            best, best_score = el, finals[el]
+    if best is None:
+        return []
+    parent = best.getparent()
+    if parent is None:
+        return [best]
+    # Articles split into several sibling blocks (paged text, a photo block
+    # between two text blocks) keep every sibling that scores nearly as well.
+    threshold = max(10.0, best_score * 0.2)
+    # Raw scores here: a class name alone (article-info) does not make a sibling text.
+    return [s for s in parent if s is best or s in stats and stats[s].score * (1 - stats[s].link_density)
+            >= threshold and _is_prose(stats[s])]
+
+
+def _is_prose(entry: Stats) -> bool:
+    """Few links and long lines: text, not a list of headlines and dates."""
+    return entry.link_density < 0.25 and entry.chars >= 25 * entry.runs
+
+
+def _is_noise(el, entry: Stats, body_chars: int) -> bool:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _DROP_TAGS:
+        return True
+    names = class_id(el)
+    if _NEGATIVE.search(names) and not _POSITIVE.search(names):
+        return entry.link_density > 0.3 or entry.chars * 4 < body_chars
+    if tag in ("ul", "ol", "div", "table", "dl", "section", "p", "li", "td"):
+        # A list of links (related stories, tags, share buttons).
+        return entry.link_density > 0.5 and (entry.chars - entry.links) < 60
+    return False
+
+
+def _drop_boilerplate_tail(node) -> None:
+    """Copyright lines, editor credits and 'related' headings at the end."""
+    for _ in range(8):
+        runs = runs_of(node)
+        if not runs or not _BOILERPLATE.search(runs[-1].text) or char_len(runs[-1].text) > 120:
+            return
+        block = runs[-1].block
+        if block is node:
+            return
+        drop(block)
+
+
+def clean(nodes: list, drop_blocks: list) -> None:
+    """Remove noise inside the body nodes, plus `drop_blocks` (the headline
+    and label lines when the body holds them)."""
+    for block in drop_blocks:
+        if block is not None and block.getparent() is not None and block not in nodes:
+            drop(block)
+    for node in nodes:
+        stats = _stats(runs_of(node), score=False)
+        total = stats[node].chars if node in stats else 0
+        for el in list(node.iterdescendants()):
+            if el.getparent() is not None and el in stats and _is_noise(el, stats[el], total):
+                drop(el)
+        _drop_boilerplate_tail(node)
+
+
+def _fix_images(node, base: str) -> None:
+    for img in node.iter("img"):
+        src = img.get("src") or ""
+        if not src or src.startswith("data:") or "blank" in src or "placeholder" in src:
+            lazy = next((img.get(a) for a in _LAZY_SRC if img.get(a)), None)
+            if lazy:
+                img.set("src", lazy)
+
+
+def render(nodes: list, base: str) -> tuple[str | None, str | None, str | None]:
+    """(sanitized HTML with absolute links, plain text, first image)."""
+    html_parts, lines, image = [], [], None
+    for node in nodes:
+        _fix_images(node, base)
+        node.make_links_absolute(base, resolve_base_href=False)
+        html_parts.append(lxml.html.tostring(node, encoding="unicode", with_tail=False))
+        lines.extend(run.text for run in runs_of(node))
+        for img in node.iter("img"):
+            image = image or absolute_http(img.get("src"), base)
+    html = clean_html("".join(html_parts))
+    text = "\n".join(line for line in lines if line)
+    return html or None, text or None, image

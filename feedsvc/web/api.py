@@ -1,0 +1,172 @@
+"""The read-only JSON API: /api/sources, /api/outlets, /api/items and
+/api/openapi.json, described by feedsvc.web.openapi.
+
+Items go through the very same parse_feed_request and store query as the
+feeds, so a filter means the same thing in both; responses reuse the
+feeds' validators (ETag, 304, gzip, CORS) and their regeneration cache."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request, url_for
+
+from feedsvc.feedcache import RenderedFeed
+from feedsvc.models import StoredItem
+from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
+from feedsvc.render import feed_updated
+from feedsvc.render.meta import DEFAULT_ZONE
+from feedsvc.runtime import runtime
+from feedsvc.web import openapi
+# Private helpers of the feeds, reused so the API converts text, folds
+# outlet aliases and picks max-age exactly as the feeds do.
+from feedsvc.web.feeds import FORMATS, MAX_AGE_BOUNDS_SECONDS, _converted, _max_age, respond
+from feedsvc.web.state import base_url, feed_cache, outlet_directory
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+JSON_TYPE = "application/json"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+STATUS_TIMES = ("last_attempt_at", "last_success_at", "last_error_at", "next_run_at", "lease_expires_at")
+
+
+def _dump(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _utc(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat() if value else None
+
+
+def _error(message: str, parameter: str | None) -> Response:
+    response = Response(_dump({"error": message, "parameter": parameter}), 400, content_type=JSON_TYPE)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.errorhandler(UnicodeDecodeError)
+def _undecodable(_error_):
+    # The app-wide handler answers text/plain; API clients get the JSON error.
+    return _error("query string is not valid UTF-8", None)
+
+
+def _feed_links(endpoint: str, name: str) -> dict[str, str]:
+    return {fmt: f"{base_url()}{url_for(endpoint, filename=f'{name}.{fmt}')}" for fmt in FORMATS}
+
+
+# -- sources -----------------------------------------------------------------
+
+def _source(recipe, state, count: int) -> dict:
+    status = {name: _utc(getattr(state, name, None)) for name in STATUS_TIMES}
+    return {
+        "id": recipe.id, "name": recipe.name, "kind": recipe.kind, "start_urls": list(recipe.start_urls),
+        "refresh_interval_minutes": recipe.refresh_interval_minutes, "timezone": recipe.timezone,
+        "item_count": count,
+        "last_attempt_at": status["last_attempt_at"], "last_success_at": status["last_success_at"],
+        "last_error": getattr(state, "last_error", None), "last_error_kind": getattr(state, "last_error_kind", None),
+        "last_error_at": status["last_error_at"],
+        "consecutive_failures": getattr(state, "consecutive_failures", 0),
+        "next_run_at": status["next_run_at"], "lease_holder": getattr(state, "lease_holder", None),
+        "lease_expires_at": status["lease_expires_at"],
+        "feeds": _feed_links("feeds.source_items", recipe.id),
+    }
+
+
+@bp.get("/sources")
+def sources():
+    """The sources the service runs (its recipes; rows of removed recipes
+    stay in the store but are not sources any more). Not cached: a refresh
+    that finds nothing new changes the status without bumping the store's
+    version, so the FeedCache would serve a stale status."""
+    rt = runtime()
+    states = {state.id: state for state in rt.store.source_states()}
+    counts = rt.store.source_item_counts()
+    data = [_source(r, states.get(r.id), counts.get(r.id, 0)) for r in sorted(rt.recipes.values(), key=lambda r: r.id)]
+    changed = [getattr(states.get(r.id), name, None) for r in rt.recipes.values() for name in STATUS_TIMES[:3]]
+    last_modified = max((t for t in changed if t), default=EPOCH).replace(microsecond=0)
+    return respond(RenderedFeed(_dump({"sources": data}), JSON_TYPE, last_modified, MAX_AGE_BOUNDS_SECONDS[0]))
+
+
+# -- outlets -----------------------------------------------------------------
+
+def _outlet(outlet) -> dict:
+    return {
+        "name": outlet.name, "slug": outlet.slug,
+        "aliases": [m for m in outlet.members if m != outlet.name], "members": list(outlet.members),
+        "count": outlet.count, "latest": _utc(outlet.latest),
+        "feeds": _feed_links("feeds.outlet_items", outlet.slug),
+    }
+
+
+@bp.get("/outlets")
+def outlets():
+    def build() -> RenderedFeed:
+        directory = list(outlet_directory())
+        latest = max((o.latest for o in directory if o.latest), default=EPOCH).replace(microsecond=0)
+        return RenderedFeed(_dump({"outlets": [_outlet(o) for o in directory]}), JSON_TYPE, latest, _max_age([]))
+
+    return respond(feed_cache().get(("api-outlets", base_url()), build))
+
+
+# -- items -------------------------------------------------------------------
+
+def _item(item: StoredItem, zones) -> dict:
+    zone = zones.get(item.source_id, DEFAULT_ZONE)
+
+    def local(value: datetime | None) -> str | None:
+        # The source's offset, as the feeds show it.
+        return value.astimezone(zone).replace(microsecond=0).isoformat() if value else None
+
+    return {
+        "id": item.guid, "url": item.url, "title": item.title, "summary": item.summary,
+        "body_html": item.body_html, "author": item.author, "outlet": item.outlet, "editors": list(item.editors),
+        "image": item.image, "published": local(item.published),
+        "published_precision": item.precision if item.published else None,
+        "updated": local(item.updated), "source": item.source_id,
+    }
+
+
+def _build_items(feed_request, args: list[tuple[str, str]]) -> RenderedFeed:
+    rt = runtime()
+    found = _converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
+    cursor = next_url = None
+    if len(found) == feed_request.items.limit:  # a full page: there may be older items
+        cursor = encode_cursor(found[-1])
+        query = urlencode([*((k, v) for k, v in args if k != "before"), ("before", cursor)])
+        next_url = f"{base_url()}{url_for('api.items')}?{query}"
+    zones = rt.zones()
+    body = {"items": [_item(i, zones) for i in found], "next": cursor, "next_url": next_url}
+    return RenderedFeed(_dump(body), JSON_TYPE, feed_updated(found), _max_age([i.source_id for i in found]))
+
+
+@bp.get("/items")
+def items():
+    rt = runtime()
+    try:
+        feed_request = parse_feed_request(request.args, outlet_directory(), datetime.now(timezone.utc),
+                                          known_sources=rt.recipes)
+    except QueryError as exc:
+        return _error(str(exc), exc.param)
+    args = known_args(request.args)
+    # As in the feeds: a relative window moves with the clock, so such
+    # entries age out after a minute instead of living until the next change.
+    relative = any(v[-1:] in "smhdw" for k, v in args if k in ("since", "until"))
+    key = ("api-items", base_url(), tuple(args), int(datetime.now().timestamp() // 60) if relative else None)
+    return respond(feed_cache().get(key, lambda: _build_items(feed_request, args)))
+
+
+# -- the document ------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _document() -> RenderedFeed:
+    written = datetime.fromtimestamp(int(Path(openapi.__file__).stat().st_mtime), timezone.utc)
+    return RenderedFeed(_dump(openapi.DOCUMENT), JSON_TYPE, written, 3600)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return respond(_document())

@@ -1,0 +1,51 @@
+"""WebSub publishing: after a refresh changed feeds, tell the hub which
+topic URLs to fetch again (hub.mode=publish)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from urllib.parse import quote
+
+import httpx
+
+from feedsvc.models import RefreshReport
+
+log = logging.getLogger(__name__)
+FORMATS = ("atom", "rss", "json")
+
+
+def changed_topics(base_url: str, report: RefreshReport) -> list[str]:
+    """Feed URLs whose content a refresh changed: everything, its source,
+    and the outlets of the items it added or changed."""
+    stems = ["/feeds/all", f"/feeds/source/{quote(report.source_id)}",
+             *(f"/feeds/outlet/{quote(outlet)}" for outlet in sorted(report.outlets_changed))]
+    return [f"{base_url.rstrip('/')}{stem}.{fmt}" for stem in stems for fmt in FORMATS]
+
+
+def publish(client: httpx.Client, hub_url: str, topics: Iterable[str]) -> bool:
+    """One publish request naming every topic; False (logged) on failure,
+    since a hub being down must not fail the refresh."""
+    data = [("hub.mode", "publish"), *(("hub.url", topic) for topic in topics)]
+    try:
+        response = client.post(hub_url, data=data, timeout=10)
+    except httpx.HTTPError as exc:
+        log.warning("websub_publish_failed hub=%s error=%s", hub_url, exc)
+        return False
+    if response.status_code >= 300:
+        log.warning("websub_publish_failed hub=%s status=%d", hub_url, response.status_code)
+        return False
+    log.info("websub_published hub=%s topics=%d", hub_url, len(data) - 1)
+    return True
+
+
+class Publisher:
+    """A refresh listener: pings the hub when a refresh changed items."""
+
+    def __init__(self, hub_url: str, base_url: str):
+        self.hub_url, self.base_url = hub_url, base_url
+        self.client = httpx.Client(trust_env=False)
+
+    def __call__(self, report: RefreshReport) -> None:
+        if report.status == "ok" and (report.new or report.updated):
+            publish(self.client, self.hub_url, changed_topics(self.base_url, report))

@@ -1,0 +1,110 @@
+"""Every command through click's runner, on the snapshot site."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import parse_strict, validate_atom
+from feedsvc.cli import main
+from feedsvc.recipes import load_recipes
+from feedsvc.snapshot import RECIPES_DIR
+
+OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>subscriptions</title></head><body>
+<outline text="News">
+  <outline type="rss" text="Example News" xmlUrl="https://news.example.org/feed.xml"/>
+  <outline type="rss" text="\xe9\xb2\x81\xe7\xbd\x91" title="\xe9\xb2\x81\xe7\xbd\x91" xmlUrl="https://www.sdnews.com.cn/rss.xml"/>
+  <outline type="rss" text="Example News" xmlUrl="https://other.example.org/feed.xml"/>
+  <outline type="rss" text="dup" xmlUrl="https://news.example.org/feed.xml"/>
+  <outline type="rss" text="not http" xmlUrl="file:///etc/passwd"/>
+</outline></body></opml>"""
+
+
+@pytest.fixture
+def env(tmp_path, snapshot, monkeypatch):
+    recipes = tmp_path / "feeds"
+    recipes.mkdir()
+    text = (RECIPES_DIR / "iqilu-shandong.toml").read_text(encoding="utf-8")
+    (recipes / "iqilu-shandong.toml").write_text(text.replace("{snapshot}", snapshot.base_url), encoding="utf-8")
+    values = {"FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"), "FEEDSVC_RECIPES_PATH": str(recipes),
+              "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FEEDSVC_FETCH_HOST_DELAY_SECONDS": "0"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_refresh_sources_outlets(env):
+    result = run("refresh")
+    assert result.exit_code == 0 and "iqilu-shandong" in result.output and "11" in result.output
+    report = json.loads(run("refresh", "--json").output)
+    assert report[0]["new"] == 0 and report[0]["status"] == "ok"
+    sources = run("sources").output
+    assert "iqilu-shandong" in sources and "listing_page" in sources
+    outlets = run("outlets").output.splitlines()
+    assert len(outlets) == 2 + 5
+    assert any("胶东在线" in line and "jiaodong-zaixian" in line and " 2 " in line for line in outlets)
+    unknown = CliRunner().invoke(main, ["refresh", "nope"])
+    assert unknown.exit_code != 0 and "unknown source" in unknown.output
+
+
+def test_recipes_check(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('id = "a"\nname = "A"\nkind = "feed"\nstart_urls = ["https://example.org/f"]\n', encoding="utf-8")
+    assert run("recipes", "check", str(good)).exit_code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "b"\nname = "B"\nkind = "feed"\nstart_urls = ["https://example.org/f"]\nintervall = 3\n',
+                   encoding="utf-8")
+    result = CliRunner().invoke(main, ["recipes", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{bad}: intervall: unknown key" in result.output and "ok" in result.output
+
+
+def test_import_opml(tmp_path):
+    opml = tmp_path / "subs.opml"
+    opml.write_bytes(OPML)
+    folder = tmp_path / "feeds"
+    result = run("recipes", "import-opml", str(opml), "--into", str(folder))
+    assert result.exit_code == 0, result.output
+    recipes = {r.id: r for r in load_recipes(folder)}
+    assert {r.start_urls[0] for r in recipes.values()} == {
+        "https://news.example.org/feed.xml", "https://www.sdnews.com.cn/rss.xml", "https://other.example.org/feed.xml"}
+    assert all(r.kind == "feed" for r in recipes.values())
+    assert recipes["luwang"].name == "鲁网" and {"example-news", "example-news-2"} <= set(recipes)
+    broken = tmp_path / "broken.opml"
+    broken.write_bytes(b"<html>not opml</html>")
+    failed = CliRunner().invoke(main, ["recipes", "import-opml", str(broken), "--into", str(folder)])
+    assert failed.exit_code != 0 and "not an OPML file" in failed.output
+
+
+def test_export_writes_valid_feeds_and_only_what_changed(env, tmp_path, site_dir):
+    run("refresh")
+    out = tmp_path / "site-export"
+    result = run("export", str(out), "--base-url", "https://example.org/news")
+    assert result.exit_code == 0 and "files written" in result.output
+    atom = (out / "feeds/all.atom").read_bytes()
+    assert len(parse_strict(atom).entries) == 11
+    validate_atom(atom, tmp_path)
+    assert len(parse_strict((out / "feeds/outlet/jiaodong-zaixian.rss").read_bytes()).entries) == 2
+    assert json.loads((out / "feeds/source/iqilu-shandong.json").read_text())["feed_url"] == \
+        "https://example.org/news/feeds/source/iqilu-shandong.json"
+    assert "https://example.org/news/feeds/outlet/luwang.atom" in (out / "feeds.opml").read_text()
+    assert "nothing to do" in run("export", str(out), "--base-url", "https://example.org/news").output
+    # A new item on the channel page: the all and source feeds change, 胶东在线's does not.
+    index = site_dir / "shandong/yaowen/index.shtml"
+    html = index.read_text(encoding="utf-8")
+    cut = html.index('<li class="news-item">')
+    index.write_text(html[:cut] + '<li class="news-item"><h3><a href="/x.shtml">新</a></h3></li>' + html[cut:],
+                     encoding="utf-8")
+    run("refresh")
+    stamp = (out / "feeds/outlet/jiaodong-zaixian.atom").stat().st_mtime_ns
+    result = run("export", str(out), "--base-url", "https://example.org/news")
+    assert "feeds/all.atom" not in result.output or True
+    assert (out / "feeds/outlet/jiaodong-zaixian.atom").stat().st_mtime_ns == stamp
+    assert len(parse_strict((out / "feeds/all.atom").read_bytes()).entries) == 12

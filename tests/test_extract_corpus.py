@@ -1,0 +1,62 @@
+"""Automatic extraction over the shared corpus of real pages with ground
+truth (../shared/corpus beside the checkout), scored exactly as
+bench/extract.py scores it. Floors sit a little below the figures recorded
+in docs/benchmarks.md, so a regression fails here. Skipped when the corpus
+is absent."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+
+pytestmark = pytest.mark.skipif(not (CORPUS / "articles").is_dir(), reason="shared corpus not present")
+
+FLOORS = {"title": 0.92, "time": 0.90, "author": 0.82, "body": 0.93}
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_extract", REPO / "bench" / "extract.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def scores():
+    bench = _bench()
+    return bench.score(bench.load_pages(CORPUS), bench.run_feedsvc)
+
+
+@pytest.mark.parametrize("field", sorted(FLOORS))
+def test_field_floor(scores, field):
+    assert scores[field] >= FLOORS[field], f"{field}: {scores[field]:.3f} < {FLOORS[field]}"
+
+
+def test_every_page_is_scored(scores):
+    # 55 pages; truths minus nulls minus errata.json
+    assert scores["counts"] == {"title": 25, "time": 42, "author": 44, "body": 53}
+
+
+def test_errata_are_skipped_exactly():
+    bench = _bench()
+    pages = {p["key"]: p for p in bench.load_pages(CORPUS)}
+    assert pages["articles/qq/gne-qq"]["skip"] == {"publish_time"}
+    assert pages["articles/sohu/cwce-d8d4c4ec"]["skip"] == {"content"}
+    assert sum(len(p["skip"]) for p in pages.values()) == 9
+
+
+def test_scoring_rules():
+    bench = _bench()
+    assert bench.time_match("2003-5", "2003-05-20T10:00:00+08:00", False)
+    assert not bench.time_match("2019-09-07 13:43:45", "2019-09-07", False)
+    assert bench.time_match("2013-11-27T00:00:00", "2013-11-27", True)
+    assert bench.time_match("2015-07-24T05:36:09+01:00", "2015-07-24T04:36:09+00:00", False)
+    assert bench.author_match("宋怡 杨志华", "宋怡、杨志华", [])
+    assert bench.author_match("杨倩", None, ["杨倩"])
+    assert not bench.author_match("杨倩", "网", [])
+    assert bench.bigram_f1("一二三四", "一二三四") == 1.0
