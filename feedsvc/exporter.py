@@ -79,6 +79,9 @@ def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
             raise RuntimeError(f"/{path} answered {response.status_code}: {response.get_data(as_text=True)}")
         _write_if_changed(folder / path, response.data, hashes, path, result)
     _write_if_changed(folder / "feeds.opml", _opml(app, base_url), hashes, "feeds.opml", result)
+    # The stylesheet the Atom and RSS files name, so browsers show them as pages there too.
+    stylesheet = Path(app.static_folder) / "feed.xsl"
+    _write_if_changed(folder / "static" / "feed.xsl", stylesheet.read_bytes(), hashes, "static/feed.xsl", result)
     manifest_path.write_text(json.dumps({"store_version": version, "base_url": base_url, "files": hashes},
                                         indent=1))
     return result

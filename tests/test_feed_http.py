@@ -120,3 +120,24 @@ def test_a_change_by_another_process_shows_within_a_second(tmp_path, snapshot, s
     elapsed = time.monotonic() - started
     # Hits read the version stamp at most once per check interval, not per request.
     assert len(reads) <= elapsed / web.config["CACHE_CHECK_INTERVAL_SECONDS"] + 2
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+READER_ACCEPTS = ["application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1", "*/*", None,
+                  "application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, */*;q=0.2"]
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_browsers_get_the_styled_feed_readers_the_feed_type(refreshed_app, fmt):
+    client = refreshed_app.test_client()
+    page = client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT})
+    assert page.content_type == "application/xml; charset=utf-8" and "Accept" in page.headers["Vary"]
+    assert b'<?xml-stylesheet type="text/xsl" href="http://localhost/static/feed.xsl"?>' in page.data
+    assert client.get("/static/feed.xsl").status_code == 200
+    for accept in READER_ACCEPTS:
+        headers = {"Accept": accept} if accept else {}
+        feed = client.get(f"/feeds/all.{fmt}", headers=headers)
+        assert feed.content_type == f"application/{fmt}+xml; charset=utf-8", accept
+        assert feed.data == page.data and feed.headers["ETag"] != page.headers["ETag"]
+    assert client.get("/feeds/all.json", headers={"Accept": BROWSER_ACCEPT}).content_type.startswith(
+        "application/feed+json")

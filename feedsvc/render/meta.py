@@ -33,6 +33,7 @@ class FeedMeta:
     formats: Sequence[tuple[str, str]] = ()
     next_url: str | None = None  # older items (RFC 5005 paging)
     hub_url: str | None = None  # WebSub hub
+    stylesheet_url: str | None = None  # XSLT that shows Atom/RSS as a page in browsers
 
 
 def local_time(value: datetime, item: StoredItem, meta: FeedMeta) -> datetime:

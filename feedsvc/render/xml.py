@@ -106,9 +106,17 @@ def _add_entry(fg: FeedGenerator, item: StoredItem, meta: FeedMeta) -> None:
         entry.media.thumbnail({"url": item.image})
 
 
+def _with_stylesheet(document: bytes, meta: FeedMeta) -> bytes:
+    if not meta.stylesheet_url:
+        return document
+    declaration, _, rest = document.partition(b"?>")
+    href = meta.stylesheet_url.replace("&", "&amp;").replace('"', "&quot;")
+    return declaration + b'?>\n<?xml-stylesheet type="text/xsl" href="' + href.encode() + b'"?>' + rest
+
+
 def render_atom(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
-    return _generator(meta, items, ATOM_TYPE).atom_str(pretty=False, encoding="UTF-8")
+    return _with_stylesheet(_generator(meta, items, ATOM_TYPE).atom_str(pretty=False, encoding="UTF-8"), meta)
 
 
 def render_rss(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
-    return _generator(meta, items, RSS_TYPE).rss_str(pretty=False, encoding="UTF-8")
+    return _with_stylesheet(_generator(meta, items, RSS_TYPE).rss_str(pretty=False, encoding="UTF-8"), meta)

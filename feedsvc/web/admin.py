@@ -23,5 +23,7 @@ def refresh(source_id: str | None):
     rt = runtime()
     if source_id is not None and source_id not in rt.recipes:
         return {"error": f"unknown source {source_id!r}", "sources": sorted(rt.recipes)}, 404
-    reports = rt.refresher.refresh_many([source_id] if source_id else list(rt.recipes))
+    # A source backing off after failures is skipped unless force=1.
+    force = request.args.get("force", "").lower() in ("1", "true", "yes")
+    reports = rt.refresher.refresh_many([source_id] if source_id else list(rt.recipes), force=force)
     return {"results": [r.as_dict() for r in reports]}

@@ -81,20 +81,36 @@ def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | 
         formats=[(FORMATS[f][1], u) for f, u in urls.items()],
         next_url=next_url,
         hub_url=current_app.config["WEBSUB_HUB"] or None,
+        stylesheet_url=f"{base_url()}{url_for('static', filename='feed.xsl')}",
     )
     renderer, media_type = FORMATS[fmt]
     return RenderedFeed(renderer(meta, items), f"{media_type}; charset=utf-8", feed_updated(items),
                         _max_age([source_id] if source_id else [i.source_id for i in items]))
 
 
+def _wants_page(content_type: str) -> bool:
+    """A browser: it prefers HTML to the feed's own type. Feed readers name
+    feed types (or only */*) and get the feed's own type."""
+    media_type = content_type.split(";", 1)[0]
+    if media_type not in (ATOM_TYPE, RSS_TYPE):
+        return False
+    return request.accept_mimetypes.best_match([media_type, "text/html"]) == "text/html"
+
+
 def respond(rendered: RenderedFeed) -> Response:
     """Serve cached bytes with validators; gzip when the client takes it."""
     gzipped = request.accept_encodings["gzip"] > 0
-    response = Response(rendered.gzip_body if gzipped else rendered.body, content_type=rendered.content_type)
+    content_type, tag = rendered.content_type, rendered.etag + ("-gz" if gzipped else "")
+    if _wants_page(content_type):
+        # Browsers show application/atom+xml as plain text but apply the
+        # feed's XSLT to application/xml: same bytes, readable page.
+        content_type, tag = "application/xml; charset=utf-8", tag + "-x"
+    response = Response(rendered.gzip_body if gzipped else rendered.body, content_type=content_type)
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
-    # Different bytes, different strong tag.
-    response.set_etag(rendered.etag + ("-gz" if gzipped else ""))
+    # Different bytes or type, different strong tag.
+    response.set_etag(tag)
+    response.vary.add("Accept")
     response.last_modified = rendered.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = rendered.max_age_seconds
