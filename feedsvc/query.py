@@ -75,6 +75,8 @@ def _text(param: str, raw: str | None) -> str | None:
         return None
     if len(raw) > _MAX_TEXT:
         raise QueryError(param, f"at most {_MAX_TEXT} characters")
+    if "\x00" in raw:  # no store keeps NUL in text; PostgreSQL refuses it outright
+        raise QueryError(param, "must not contain NUL characters")
     return fold(raw.strip())
 
 

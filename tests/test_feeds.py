@@ -199,5 +199,10 @@ def test_index_page_lists_outlets(refreshed_app):
     response = refreshed_app.test_client().get("/")
     html = etree.HTML(response.data)
     links = {a.get("href") for a in html.iter("a")}
-    assert all(outlet_path(o) in links for o in OUTLET_COUNTS)
+    from feedsvc.outlets import slugify
+
+    assert all(f"/feeds/outlet/{slugify(o)}.atom" in links for o in OUTLET_COUNTS)
+    text = "".join(html.itertext())
+    assert all(o in text for o in OUTLET_COUNTS) and "http://localhost/feeds/all.atom" in \
+        {i.get("value") for i in html.iter("input")}
     assert refreshed_app.test_client().get("/healthz").get_json() == {"status": "ok", "items": 11}

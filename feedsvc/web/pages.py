@@ -6,17 +6,35 @@ from flask import Blueprint, current_app, render_template
 
 from feedsvc.runtime import runtime
 from feedsvc.web.feeds import FORMATS
-from feedsvc.web.state import outlet_directory
+from feedsvc.render.meta import DEFAULT_ZONE
+from feedsvc.web.state import base_url, outlet_directory
 
 bp = Blueprint("pages", __name__)
+
+
+# What an error kind means, for people reading the status table.
+ERROR_WORDS = {
+    "timeout": "the site took too long to answer",
+    "connect": "could not connect to the site",
+    "http_status": "the site answered with an error",
+    "too_large": "the page was larger than allowed",
+    "refused": "the address is not one feedsvc will open",
+    "address_refused": "the site's address is on a private network, which is not allowed",
+    "robots": "the site's robots.txt asks not to fetch this page",
+    "parse": "the page could not be read",
+    "recipe_mismatch": "the recipe no longer matches the page",
+}
 
 
 @bp.get("/")
 def index():
     rt = runtime()
-    return render_template("index.html", outlets=list(outlet_directory()), sources=rt.store.source_states(),
+    counts = rt.store.source_item_counts() if hasattr(rt.store, "source_item_counts") else {}
+    sources = [s for s in rt.store.source_states() if s.id in rt.recipes]
+    return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
-                           items=rt.store.query_items(limit=20), formats=FORMATS)
+                           items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
+                           base=base_url(), zone=DEFAULT_ZONE)
 
 
 @bp.get("/healthz")
