@@ -8,13 +8,14 @@ import os
 from flask import Flask
 
 from feedsvc import runtime, web
-from feedsvc.config import DEFAULTS, from_environment
+from feedsvc.config import DEFAULTS, ENV_PREFIX, from_environment, from_file
 
 
 def instance_settings(config: dict | None = None) -> dict:
-    """Settings from DEFAULTS, then FEEDSVC_* environment variables, then
-    `config`, with INSTANCE_PATH resolved to a folder."""
-    settings = {**DEFAULTS, **from_environment(), **(config or {})}
+    """Settings from DEFAULTS, then the FEEDSVC_CONFIG file, then FEEDSVC_*
+    environment variables, then `config`, with INSTANCE_PATH resolved."""
+    settings = {**DEFAULTS, **from_file(os.environ.get(f"{ENV_PREFIX}CONFIG")), **from_environment(),
+                **(config or {})}
     path = settings["INSTANCE_PATH"]
     settings["INSTANCE_PATH"] = os.path.abspath(path) if path else Flask(__name__).instance_path
     return settings

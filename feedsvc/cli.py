@@ -186,7 +186,7 @@ def sources() -> None:
 
     app = _make_app()
     rt = app.extensions["feedsvc"]
-    counts = rt.store.source_item_counts() if hasattr(rt.store, "source_item_counts") else {}
+    counts = rt.store.source_item_counts()
     rows = [(s.id, s.kind, _when(s.last_success_at), s.consecutive_failures, _when(s.next_run_at),
              counts.get(s.id, ""), (s.last_error or "")[:60]) for s in rt.store.source_states() if s.id in rt.recipes]
     click.echo(format_table(["source", "kind", "last success", "failures", "next run", "items", "last error"], rows))

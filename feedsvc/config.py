@@ -33,6 +33,7 @@ def _networks(text: str) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("CONFIG", None, "Path of an optional TOML file of settings: the names below without `FEEDSVC_` (`site_title = \"…\"`); environment variables win over it."),
     Setting("INSTANCE_PATH", None, "Folder for the SQLite database and other state (default: Flask's instance folder)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the store (default: SQLite file `feedsvc.sqlite3` in the instance folder; `demo.sqlite3` with `--demo`)."),
     Setting("DB_AUTO_UPGRADE", False, "Run schema migrations at start-up on PostgreSQL too (SQLite always upgrades itself); otherwise run `feedsvc db upgrade`.", lambda v: v.lower() in ("1", "true", "yes", "on")),
@@ -74,3 +75,44 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         except ValueError as exc:
             raise ValueError(f"{ENV_PREFIX}{setting.name}={raw!r}: {exc}") from None
     return values
+
+
+def from_file(path: str | None) -> dict:
+    """Settings from a TOML file (`FEEDSVC_CONFIG`): the same names as the
+    environment variables without the prefix, upper- or lower-case. Values
+    may be TOML types or the strings the environment would hold."""
+    if not path:
+        return {}
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ValueError(f"{ENV_PREFIX}CONFIG={path!r}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    known = {s.name: s for s in SETTINGS}
+    values = {}
+    for key, value in data.items():
+        setting = known.get(key.upper())
+        if setting is None:
+            raise ValueError(f"{path}: {key}: unknown setting")
+        try:
+            values[setting.name] = setting.parse(value) if isinstance(value, str) else value
+        except ValueError as exc:
+            raise ValueError(f"{path}: {key}: {exc}") from None
+    return values
+
+
+def markdown_table() -> str:
+    """The settings table of docs/configuration.md."""
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = "" if s.default in (None, "", {}, ()) else f"`{s.default}`"
+        rows.append(f"| `{ENV_PREFIX}{s.name}` | {default} | {s.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

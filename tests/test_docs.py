@@ -57,3 +57,10 @@ def test_every_command_is_documented():
     for name in main.commands:
         assert f"`feedsvc {name}" in commands, name
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
+
+
+def test_configuration_doc_has_the_settings_table():
+    from feedsvc.config import markdown_table
+
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert doc.rstrip("\n").endswith(markdown_table()), "regenerate with: python -m feedsvc.config"

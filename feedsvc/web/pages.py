@@ -29,7 +29,7 @@ ERROR_WORDS = {
 @bp.get("/")
 def index():
     rt = runtime()
-    counts = rt.store.source_item_counts() if hasattr(rt.store, "source_item_counts") else {}
+    counts = rt.store.source_item_counts()
     sources = [s for s in rt.store.source_states() if s.id in rt.recipes]
     return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
