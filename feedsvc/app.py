@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
 
-from feedsvc import runtime, web
+from feedsvc import logs, runtime, web
 from feedsvc.config import DEFAULTS, ENV_PREFIX, from_environment, from_file
 
 
@@ -28,10 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     os.makedirs(app.instance_path, exist_ok=True)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        # One line per request is httpx's default; feedsvc logs each refresh itself.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     runtime.init_app(app)
     web.init_app(app)
     return app

@@ -20,6 +20,12 @@ class Setting:
     parse: Callable[[str], object] = str
 
 
+def _log_format(text: str) -> str:
+    if text not in ("text", "json"):
+        raise ValueError("expected text or json")
+    return text
+
+
 def _json_object(text: str) -> dict:
     value = json.loads(text)
     if not isinstance(value, dict):
@@ -34,6 +40,8 @@ def _networks(text: str) -> str:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("CONFIG", None, "Path of an optional TOML file of settings: the names below without `FEEDSVC_` (`site_title = \"…\"`); environment variables win over it."),
+    Setting("LOG_LEVEL", "INFO", "Least severe log level written: DEBUG, INFO, WARNING, ERROR."),
+    Setting("LOG_FORMAT", "text", "`text` (`event key=value …`) or `json` (one JSON object per line, same keys).", _log_format),
     Setting("INSTANCE_PATH", None, "Folder for the SQLite database and other state (default: Flask's instance folder)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the store (default: SQLite file `feedsvc.sqlite3` in the instance folder; `demo.sqlite3` with `--demo`)."),
     Setting("DB_AUTO_UPGRADE", False, "Run schema migrations at start-up on PostgreSQL too (SQLite always upgrades itself); otherwise run `feedsvc db upgrade`.", lambda v: v.lower() in ("1", "true", "yes", "on")),
