@@ -22,6 +22,8 @@ from feedsvc.parsers.text import shorten
 _HEAD_RUNS = 40  # label lines sit within this many runs of the headline
 _TAIL_RUNS = 15  # editor credits within this many runs after the body
 _LEAD_MIN = 40  # weighted: a lead paragraph has twenty ideographs at least
+_ABOVE_RUNS = 2  # a dateline above the headline is one of the two lines over it
+_DATELINE_MAX = 24  # characters: 2022年02月13日 星期日, not a sentence
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class Analysis:
 
 def _shown_time(windows: "Windows", zone: tzinfo, now) -> tuple[Timestamp | None, Run | None]:
     lines = dated_runs(windows.before, backwards=not windows.anchored) + dated_runs(windows.body[:3])
+    # Last, a bare dateline just above the headline (e-paper issue dates,
+    # kickers): only a short line, so navigation above a headline is not read.
+    lines += [(run, run.text) for run in reversed(windows.above) if char_len(run.text) <= _DATELINE_MAX]
     for run, text in lines:
         if looks_dated(text):
             shown = parse_when(text, zone, now)
@@ -132,6 +137,7 @@ class Windows:
     body: list
     edges: list  # the body's first and last runs
     after: list  # the body's end and what follows it
+    above: list = field(default_factory=list)  # the lines just over the headline
 
     def labels(self) -> dict[str, Found]:
         """Labels under the headline first, then at the body's start, then
@@ -156,7 +162,8 @@ def _windows(runs: list[Run], title_index: int | None, body_nodes: list) -> Wind
         first = title_index if anchored else max(0, start - _HEAD_RUNS)
         stop = min(start, first + _HEAD_RUNS)
     body = runs[start: end + 1]
-    return Windows(runs[first:stop], anchored, body, body[:3] + body[-3:], runs[end + 1: end + _TAIL_RUNS])
+    above = runs[max(0, title_index - _ABOVE_RUNS): title_index] if anchored else []
+    return Windows(runs[first:stop], anchored, body, body[:3] + body[-3:], runs[end + 1: end + _TAIL_RUNS], above)
 
 
 def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now: datetime | None,

@@ -53,13 +53,16 @@ class Stats:
         return self.links / self.chars if self.chars else 1.0
 
 
-def _stats(runs: list[Run], score: bool) -> dict:
+def _stats(runs: list[Run], score: bool, muted=None) -> dict:
+    """Per block: characters, link characters and score of the runs under it.
+    Runs for which `muted(block)` holds count as text but score nothing."""
     stats: dict = {}
     for run in runs:
         chars = char_len(run.text)
         links = min(run.link_chars, chars)
         paragraph = 0.0
-        if score and weighted_len(run.text) >= _MIN_PARAGRAPH and links * 2 < chars:
+        if score and weighted_len(run.text) >= _MIN_PARAGRAPH and links * 2 < chars \
+                and not (muted and muted(run.block)):
             paragraph = 1 + len(PUNCTUATION.findall(run.text)) + min(weighted_len(run.text) / 100, 3)
         for level, el in enumerate(ancestors(run.block)):
             entry = stats.get(el)
@@ -73,15 +76,34 @@ def _stats(runs: list[Run], score: bool) -> dict:
     return stats
 
 
-# Readers' comments are prose too, and "comment-text" is not the article text.
-_COMMENTS = re.compile(r"comment|reply|replies|discuss|pinglun|\bcmt")
+# Readers' comments are prose too: a class or id token that starts with
+# one of these words marks a comment section ("comment-text", "commentlist",
+# "user-reply", "评论区"), and everything inside it is the readers' text.
+_COMMENTS = re.compile(r"(?:^|[\s_-])(?:comment|reply|replies|discuss|pinglun|cmt|留言|评论|回复)")
+_DOMINANT_SCORE, _DOMINANT_CHARS = 0.8, 0.6
+
+
+def _in_comments(el, cache: dict) -> bool:
+    """Whether `el` or a block around it (below <body>) marks a comment section."""
+    path = []
+    found = False
+    while el is not None and el.tag not in ("body", "html"):
+        if el in cache:
+            found = cache[el]
+            break
+        path.append(el)
+        if _COMMENTS.search(class_id(el)):
+            found = True
+            break
+        el = el.getparent()
+    for seen in path:
+        cache[seen] = found
+    return found
 
 
 def _class_weight(el) -> int:
     names = class_id(el)
     weight = _TAG_WEIGHTS.get(el.tag, 0) if isinstance(el.tag, str) else 0
-    if _COMMENTS.search(names):
-        return weight - 50
     if _NEGATIVE.search(names):
         weight -= 25
     if _POSITIVE.search(names):
@@ -91,17 +113,19 @@ def _class_weight(el) -> int:
 
 def find_body(runs: list[Run]) -> list:
     """The element(s) holding the article text, in document order."""
-    stats = _stats(runs, score=True)
-    best, best_score = None, 0.0
-    finals = {}
-    for el, entry in stats.items():
-        if entry.score <= 0:
-            continue
-        finals[el] = (entry.score + _class_weight(el)) * (1 - entry.link_density)
-        if finals[el] > best_score:
-            best, best_score = el, finals[el]
-    if best is None:
+    in_comments: dict = {}
+    # Comments score for nobody, not even the wrapper holding the article
+    # and its comments; a page that is all "comments" (a mislabelled
+    # wrapper) is scored as if it had none.
+    stats = _stats(runs, score=True, muted=lambda block: _in_comments(block, in_comments))
+    if not any(entry.score > 0 for entry in stats.values()):
+        stats = _stats(runs, score=True)
+    finals = {el: (entry.score + _class_weight(el)) * (1 - entry.link_density)
+              for el, entry in stats.items() if entry.score > 0}
+    if not finals:
         return []
+    best = _dominant_child(max(finals, key=finals.get), stats)
+    best_score = finals[best]
     parent = best.getparent()
     if parent is None:
         return [best]
@@ -109,8 +133,23 @@ def find_body(runs: list[Run]) -> list:
     # between two text blocks) keep every sibling that scores nearly as well.
     threshold = max(10.0, best_score * 0.2)
     # Raw scores here: a class name alone (article-info) does not make a sibling text.
+    # Readers' comments often sit right after the text, as its sibling.
     return [s for s in parent if s is best or s in stats and stats[s].score * (1 - stats[s].link_density)
-            >= threshold and _is_prose(stats[s])]
+            >= threshold and _is_prose(stats[s]) and not _in_comments(s, in_comments)]
+
+
+def _dominant_child(best, stats: dict):
+    """A wrapper (an <article> holding the text, then a comment form and
+    "more stories") outscores the text block by a little; when one child
+    carries nearly all of the score in a much smaller share of the text,
+    that child is the body."""
+    while True:
+        entry = stats[best]
+        child = next((c for c in best if c in stats and stats[c].score >= entry.score * _DOMINANT_SCORE
+                      and stats[c].chars <= entry.chars * _DOMINANT_CHARS), None)
+        if child is None:
+            return best
+        best = child
 
 
 def _is_prose(entry: Stats) -> bool:
@@ -123,6 +162,8 @@ def _is_noise(el, entry: Stats, body_chars: int) -> bool:
     if tag in _DROP_TAGS:
         return True
     names = class_id(el)
+    if _COMMENTS.search(names):  # a comment thread inside the chosen block
+        return True
     if _NEGATIVE.search(names) and not _POSITIVE.search(names):
         return entry.link_density > 0.3 or entry.chars * 4 < body_chars
     if tag in ("ul", "ol", "div", "table", "dl", "section", "p", "li", "td"):

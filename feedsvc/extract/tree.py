@@ -126,12 +126,32 @@ def drop(element) -> None:
         element.drop_tree()
 
 
+# Inline styles that hide an element from every reader.
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
 def strip_noise(root) -> None:
-    """Remove what is never content: scripts, styles, comments, forms' widgets."""
+    """Remove what is never content: scripts, styles, comments, forms' widgets,
+    and blocks the page hides."""
     for el in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         drop(el)
     for el in [e for e in root.iter() if isinstance(e.tag, str) and e.tag.lower() in SKIP_TAGS - {"head"}]:
         drop(el)
+    _drop_hidden(root)
+
+
+def _drop_hidden(root) -> None:
+    """Hidden copies (print layers, pop-ups, "share" dialogs) repeat or pad
+    the article. A page that hides its whole content until a script shows it
+    keeps it: a hidden block holding most of the page's text is the page."""
+    hidden = [el for el in root.iter("div", "section", "article", "ul", "table", "p", "span", "aside")
+              if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")]
+    if not hidden:
+        return
+    total = char_len(root.text_content())
+    for el in hidden:
+        if el.getparent() is not None and char_len(el.text_content()) * 2 < total:
+            drop(el)
 
 
 def class_id(element) -> str:
