@@ -8,7 +8,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -95,8 +95,12 @@ class _FollowTally:
 
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
-                 jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4):
+                 jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
+                 listeners: Iterable[Callable[[RefreshReport], None]] = ()):
         self.store = store
+        # Called with every report (e.g. feedsvc.websub.Publisher); a failing
+        # listener is logged and never fails the refresh.
+        self.listeners = list(listeners)
         self.recipes = {r.id: r for r in recipes}
         self.fetch_settings = fetch_settings or FetchSettings()
         self.jitter_ratio = jitter_ratio
@@ -117,11 +121,17 @@ class Refresher:
         the first to finish: two refreshes of a source never overlap."""
         recipe = self.recipes[source_id]
         with self._locks[source_id]:
-            if not force:
-                skipped = self._backoff_report(recipe.id)
-                if skipped:
-                    return skipped
-            return self._refresh_locked(recipe)
+            report = None if force else self._backoff_report(recipe.id)
+            report = report or self._refresh_locked(recipe)
+        self._notify(report)
+        return report
+
+    def _notify(self, report: RefreshReport) -> None:
+        for listener in self.listeners:
+            try:
+                listener(report)
+            except Exception:  # noqa: BLE001 - a listener must not fail the refresh
+                log.exception("refresh_listener_failed source=%s listener=%r", report.source_id, listener)
 
     def refresh_many(self, source_ids: Iterable[str], force: bool = False) -> list[RefreshReport]:
         """Refresh several sources, up to `concurrency` at once, so one slow

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -73,7 +73,7 @@ class RobotsCache:
         robots_url = f"{site}/robots.txt"
         if before_fetch:
             before_fetch(robots_url)
-        settings = FetchSettings(**{**self.settings.__dict__, "max_bytes": ROBOTS_MAX_BYTES})
+        settings = replace(self.settings, max_bytes=ROBOTS_MAX_BYTES)
         now = self.clock()
         try:
             page = fetch_page(self.client, robots_url, settings)

@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-from werkzeug import Response
 
 from fetching_support import Site, refresher
 from feedsvc.errors import ParseError
@@ -70,9 +69,9 @@ def test_rss_atom_and_json_feed(site, tmp_path):
     second = items["http://example.com/2"]
     assert second.outlet == "大众日报"  # the entry's own source element beats the feed title
     assert "script" not in second.body_html and "onerror" not in second.body_html
-    assert 'src="http://example.com/i.png"' in second.body_html
+    assert f'src="{site.url("/i.png")}"' in second.body_html  # relative to the feed document
     atom = items["http://example.com/atom/1"]
-    assert atom.outlet == "Atom 频道" and 'href="http://example.com/atom/rel/2"' in atom.body_html
+    assert atom.outlet == "Atom 频道" and f'href="{site.url("/rel/2")}"' in atom.body_html
     json_item = items["http://example.com/json/1"]
     assert (json_item.title, json_item.author, json_item.outlet) == ("杰森", "记者甲", "JSON 频道")
 

@@ -3,14 +3,14 @@ absolute links."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from fetching_support import Site, article_page, listing_page, refresher
 from feedsvc.parsers import parse_article
 from feedsvc.recipes import ArticleSelectors
 from feedsvc.urls import absolute_http, canonicalize
-
-from zoneinfo import ZoneInfo
 
 
 @pytest.mark.parametrize("url, expected", [

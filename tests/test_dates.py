@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
 
 from feedsvc.parsers.dates import parse_timestamp
+from feedsvc.parsers.dom import time_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 11, 5, 12, 0, tzinfo=SHANGHAI)
@@ -56,8 +58,5 @@ def test_no_time(text):
 
 
 def test_time_element_datetime_attribute_wins():
-    from feedsvc.parsers.dom import time_text
-    import lxml.html
-
     element = lxml.html.fragment_fromstring('<time datetime="2019-10-23T07:55:10+08:00">昨天</time>')
     assert parse_timestamp(time_text(element), SHANGHAI, now=NOW).value.isoformat() == "2019-10-23T07:55:10+08:00"

@@ -257,3 +257,12 @@ def test_configured_user_agent_is_sent(site):
     finally:
         fetcher.close()
     assert {s.headers["User-Agent"] for s in site.seen} == {"MyReader/2.0"}
+
+
+def test_listeners_hear_every_report_and_cannot_break_it(site, tmp_path):
+    site.page("/a", article_page("标题"))
+    heard = []
+    r = refresher(tmp_path, article_recipe(site.url("/a")))
+    r.listeners += [heard.append, lambda _report: 1 / 0]
+    report = r.refresh_source("a")
+    assert report.status == "ok" and heard == [report]
