@@ -27,7 +27,9 @@ def _frame(text: str) -> str:
     name, _, where = text.partition(" (")
     where = where.rstrip(")")
     path = where.rsplit(":", 1)[0]
-    if "/feedsvc/" in path:
+    if path.startswith("feedsvc/"):  # py-spy gives paths relative to sys.path
+        short = path
+    elif "/feedsvc/" in path:
         short = "feedsvc/" + path.rsplit("/feedsvc/", 1)[1]
     else:
         short = "/".join(path.split("/")[-2:])
@@ -96,9 +98,12 @@ def summarise(raw: str, top: int = 12, within: str | None = None) -> dict:
 
 
 @contextmanager
-def sampling(pid: int, seconds: float, out: dict, key: str, within: str | None = None, rate: int = 250):
+def sampling(pid: int, seconds: float, out: dict, key: str, within: str | None = None, rate: int = 250,
+             gil: bool = False):
     """Profile `pid` for `seconds` while the with-block runs; puts the
-    summary in out[key] (nothing when py-spy is not installed)."""
+    summary in out[key] (nothing when py-spy is not installed). `gil`:
+    sample only the thread holding the GIL, so threads waiting for it (in a
+    multi-threaded server) do not show up as busy where they wait."""
     exe = py_spy()
     if exe is None:
         out[key] = {"error": "py-spy not installed (pip install py-spy)"}
@@ -107,7 +112,8 @@ def sampling(pid: int, seconds: float, out: dict, key: str, within: str | None =
     folder = tempfile.mkdtemp(prefix="feedsvc-bench-prof-")
     target = os.path.join(folder, "stacks.txt")
     proc = subprocess.Popen([exe, "record", "--pid", str(pid), "--duration", str(int(max(1, seconds))),
-                             "--rate", str(rate), "--format", "raw", "--output", target, "--nonblocking"],
+                             "--rate", str(rate), "--format", "raw", "--output", target, "--nonblocking",
+                             *(["--gil"] if gil else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         yield

@@ -57,12 +57,32 @@ def _queries(store, big: bool) -> dict:
     return out
 
 
-def _sqlite_plan(path: Path) -> dict:
-    from sqlalchemy.dialects import sqlite as sqlite_dialect
+def _statement(query):
     from sqlalchemy import select
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
 
     from feedsvc.schema import items
     from feedsvc.store import _conditions  # the store's own WHERE clauses
+
+    statement = (select(items).where(items.c.gone_at.is_(None), *_conditions(query))
+                 .order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(query.limit))
+    return str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def _raw_outlet_ms(path: Path) -> dict:
+    """The same outlet query run by sqlite3 alone (rows fetched as tuples):
+    what SQLite costs without SQLAlchemy and StoredItem building."""
+    from feedsvc.models import ItemQuery
+
+    sql = _statement(ItemQuery(outlets=(common.FEED_OUTLET,), limit=50))
+    con = sqlite3.connect(path)
+    try:
+        return common.median_ms(lambda: con.execute(sql).fetchall(), 21)
+    finally:
+        con.close()
+
+
+def _sqlite_plan(path: Path) -> dict:
     from feedsvc.models import ItemQuery
     from feedsvc.search import fold
 
@@ -70,11 +90,7 @@ def _sqlite_plan(path: Path) -> dict:
     con = sqlite3.connect(path)
     for name, query in (("outlet", ItemQuery(outlets=(common.FEED_OUTLET,))),
                         ("keyword", ItemQuery(text=fold(common.COMMON_KEYWORD)))):
-        statement = (select(items).where(items.c.gone_at.is_(None), *_conditions(query))
-                     .order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(50))
-        compiled = statement.compile(dialect=sqlite_dialect.dialect())
-        params = [compiled.params[k] for k in compiled.positiontup]
-        plans[name] = [row[3] for row in con.execute("EXPLAIN QUERY PLAN " + str(compiled), params)]
+        plans[name] = [row[3] for row in con.execute("EXPLAIN QUERY PLAN " + _statement(query))]
     con.close()
     return plans
 
@@ -108,7 +124,7 @@ def _sqlite_load(path: Path, start: int, count: int) -> float:
     return time.perf_counter() - began
 
 
-def sqlite(sizes=SQLITE_SIZES) -> dict:
+def sqlite(sizes=SQLITE_SIZES, profile: bool = False) -> dict:
     from feedsvc.store import Store
 
     folder = Path(tempfile.mkdtemp(prefix="feedsvc-bench-scale-"))
@@ -126,13 +142,31 @@ def sqlite(sizes=SQLITE_SIZES) -> dict:
             entry = out[str(size)] = {"load_seconds": round(build, 1), "bytes": size_bytes,
                                       "bytes_per_item": round(size_bytes / size)}
             entry.update(_queries(store, size >= 1_000_000))
-            store.engine.dispose()
+            entry["outlet_50_sqlite3_only"] = _raw_outlet_ms(path)
             if size == sizes[-1]:
                 out["plans"] = _sqlite_plan(path)
+                if profile:
+                    _profile_outlet(store, out)
+            store.engine.dispose()
             _print("SQLite", size, entry)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return out
+
+
+def _profile_outlet(store, out: dict) -> None:
+    from feedsvc.models import ItemQuery
+
+    from bench import profiling
+
+    query = ItemQuery(outlets=(common.FEED_OUTLET,), limit=50)
+    prof: dict = {}
+    with profiling.sampling(os.getpid(), 3, prof, "outlet_50"):
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:
+            store.query_items(query)
+    out["profile"] = prof
+    profiling.print_summary("outlet 50-item query", prof["outlet_50"])
 
 
 def _print(backend: str, size: int, e: dict) -> None:
@@ -175,8 +209,8 @@ def postgresql(sizes=PG_SIZES) -> dict:
     return out
 
 
-def run(sqlite_sizes=SQLITE_SIZES, pg_sizes=PG_SIZES) -> dict:
-    out = {"sqlite": sqlite(sqlite_sizes)}
+def run(sqlite_sizes=SQLITE_SIZES, pg_sizes=PG_SIZES, profile: bool = False) -> dict:
+    out = {"sqlite": sqlite(sqlite_sizes, profile)}
     if pg_sizes:
         out["postgresql"] = postgresql(pg_sizes)
     return out

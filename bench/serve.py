@@ -179,9 +179,9 @@ def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
 
         if profile:
             prof: dict = {}
-            with profiling.sampling(web_workers[0].pid, 5, prof, "feedsvc_200"):
+            with profiling.sampling(web_workers[0].pid, 5, prof, "feedsvc_200", gil=True):
                 common.wrk(url, seconds=6, wrk_path=tools["wrk"])
-            with profiling.sampling(web_workers[0].pid, 5, prof, "feedsvc_304"):
+            with profiling.sampling(web_workers[0].pid, 5, prof, "feedsvc_304", gil=True):
                 common.wrk(url, seconds=6, headers={"If-None-Match": etag}, wrk_path=tools["wrk"])
             out["profile"] = prof
             for key, summary in prof.items():

@@ -88,3 +88,16 @@ class RecipeMismatch(ParseError):
 
     def __init__(self, url: str, message: str):
         super().__init__(url, f"recipe no longer matches: {message}")
+
+
+class LeaseLost(FeedsvcError):
+    """Another process took over a source whose lease this one let run out."""
+
+    kind = "lease_lost"
+
+
+class InternalError(FeedsvcError):
+    """Something feedsvc did not expect (a bug, the store failing) while
+    refreshing one source: recorded on that source like any other error."""
+
+    kind = "internal"

@@ -123,7 +123,8 @@ class UpsertResult:
 @dataclass
 class RefreshReport:
     source_id: str
-    status: Literal["ok", "error", "skipped"]
+    # busy: another process holds the source's lease.
+    status: Literal["ok", "error", "skipped", "busy"]
     new: int = 0
     updated: int = 0
     duration_seconds: float = 0.0
@@ -132,6 +133,8 @@ class RefreshReport:
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
     outlets_changed: set[str] = field(default_factory=set)
+    lease_holder: str | None = None  # for "busy": who is refreshing it, until when
+    lease_expires_at: str | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -144,4 +147,6 @@ class RefreshReport:
             "error": self.error,
             "error_kind": self.error_kind,
             "warnings": self.warnings,
+            **({"lease_holder": self.lease_holder, "lease_expires_at": self.lease_expires_at}
+               if self.status == "busy" else {}),
         }

@@ -92,7 +92,9 @@ class Recipe(_Strict):
     name: str = Field(min_length=1)
     kind: RecipeKind
     start_urls: list[str] = Field(min_length=1)
-    refresh_interval_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    # Fractions are allowed (0.5 = 30 s) for feeds of one's own; politeness
+    # limits (robots.txt, per-host delay) still apply.
+    refresh_interval_minutes: float = Field(default=30, ge=0.05, le=7 * 24 * 60)
     timezone: str = "Asia/Shanghai"
     language: str | None = None
     encoding: str | None = None

@@ -5,7 +5,9 @@ scheduler's tick, the CLI and POST /refresh all call
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
-from feedsvc.errors import FeedsvcError, FetchHTTPStatus, RecipeMismatch
+from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch
 from feedsvc.fetch import FetchedPage, FetchSettings
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
@@ -96,8 +98,13 @@ class _FollowTally:
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
-                 listeners: Iterable[Callable[[RefreshReport], None]] = ()):
+                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600):
         self.store = store
+        # Leases in the store make "one refresh of a source at a time" hold
+        # across processes and machines; the in-process locks below order
+        # this process's own threads before they ask the store.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self.lease_ttl = timedelta(seconds=lease_seconds)
         # Called with every report (e.g. feedsvc.websub.Publisher); a failing
         # listener is logged and never fails the refresh.
         self.listeners = list(listeners)
@@ -115,16 +122,46 @@ class Refresher:
 
     # -- the orchestrator ----------------------------------------------------
 
-    def refresh_source(self, source_id: str, force: bool = False) -> RefreshReport:
+    def refresh_source(self, source_id: str, force: bool = False, wait_seconds: float = 0,
+                       leased: bool = False) -> RefreshReport:
         """Refresh one source now. A source backing off after failures is
-        skipped unless `force`. A second call for the same source waits for
-        the first to finish: two refreshes of a source never overlap."""
+        skipped unless `force`. Two refreshes of a source never overlap: in
+        this process a second call waits for the first; a source another
+        process is refreshing is waited for up to `wait_seconds`, then
+        reported "busy". `leased`: the caller already holds the lease."""
         recipe = self.recipes[source_id]
         with self._locks[source_id]:
-            report = None if force else self._backoff_report(recipe.id)
-            report = report or self._refresh_locked(recipe)
+            if not leased and not self._take_lease(source_id, wait_seconds):
+                report = self._busy_report(source_id)
+            else:
+                try:
+                    report = None if force else self._backoff_report(recipe.id)
+                    report = report or self._refresh_locked(recipe)
+                finally:
+                    self.store.release_lease(source_id, self.holder)
         self._notify(report)
         return report
+
+    def _take_lease(self, source_id: str, wait_seconds: float) -> bool:
+        deadline = time.monotonic() + wait_seconds
+        while not self.store.try_lease(source_id, self.holder, self.lease_ttl):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
+    def _renew_lease(self, source_id: str) -> None:
+        """Keep the lease through a long refresh; losing it means another
+        process has taken the source over, so stop."""
+        if not self.store.try_lease(source_id, self.holder, self.lease_ttl):
+            raise LeaseLost(f"another process took over {source_id}")
+
+    def _busy_report(self, source_id: str) -> RefreshReport:
+        state = self.store.source_state(source_id)
+        until = state.lease_expires_at.isoformat(timespec="seconds") if state and state.lease_expires_at else "?"
+        holder = state.lease_holder if state else "?"
+        return RefreshReport(source_id, "busy", error=f"being refreshed by {holder} (lease until {until})",
+                             error_kind="busy", lease_holder=holder, lease_expires_at=until)
 
     def _notify(self, report: RefreshReport) -> None:
         for listener in self.listeners:
@@ -133,19 +170,32 @@ class Refresher:
             except Exception:  # noqa: BLE001 - a listener must not fail the refresh
                 log.exception("refresh_listener_failed source=%s listener=%r", report.source_id, listener)
 
-    def refresh_many(self, source_ids: Iterable[str], force: bool = False) -> list[RefreshReport]:
+    def refresh_many(self, source_ids: Iterable[str], force: bool = False, wait_seconds: float = 0,
+                     leased: bool = False) -> list[RefreshReport]:
         """Refresh several sources, up to `concurrency` at once, so one slow
         site does not hold up the others. Reports keep the given order."""
         ids = list(dict.fromkeys(source_ids))
+
+        def one(source_id: str) -> RefreshReport:
+            return self.refresh_source(source_id, force, wait_seconds, leased)
+
         if len(ids) <= 1 or self.concurrency == 1:
-            return [self.refresh_source(source_id, force) for source_id in ids]
+            return [one(source_id) for source_id in ids]
         with ThreadPoolExecutor(min(self.concurrency, len(ids)), thread_name_prefix="refresh") as pool:
-            return list(pool.map(lambda source_id: self.refresh_source(source_id, force), ids))
+            return list(pool.map(one, ids))
 
     def refresh_due(self, now: datetime | None = None) -> list[RefreshReport]:
-        """Refresh every source whose next run time has come."""
-        due = [s for s in self.store.due_source_ids(now or utcnow()) if s in self.recipes]
-        return self.refresh_many(due)
+        """Refresh every source whose next run time has come. Sources are
+        claimed a few at a time, so several schedulers share them out and a
+        lease never runs out while its source waits in a queue."""
+        reports: list[RefreshReport] = []
+        while True:
+            claimed = self.store.claim_due(self.holder, self.lease_ttl, list(self.recipes), self.concurrency, now)
+            if not claimed:
+                return reports
+            reports += self.refresh_many(claimed, leased=True)
+            if now is not None:  # a fixed clock (tests) would see the same sources due again
+                return reports
 
     def _backoff_report(self, source_id: str) -> RefreshReport | None:
         state = self.store.source_state(source_id)
@@ -161,16 +211,24 @@ class Refresher:
         interval = timedelta(minutes=recipe.refresh_interval_minutes)
         try:
             harvest = self._harvest(recipe)
+            self._renew_lease(recipe.id)  # still ours before anything is written
             result = self.store.upsert_items(harvest.records)
+        except LeaseLost as exc:
+            log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
+            return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),
+                                 error_kind=exc.kind)
         except FeedsvcError as exc:
             return self._failed(recipe, exc, started, clock, interval)
+        except Exception as exc:  # noqa: BLE001 - a bug or a store error: this source only
+            log.exception("refresh_crashed source=%s", recipe.id)
+            return self._failed(recipe, InternalError(f"{type(exc).__name__}: {exc}"), started, clock, interval)
         self.store.mark_gone(harvest.gone, started)
         for url, (etag, last_modified) in harvest.validators.items():
             self.store.save_validators(url, etag, last_modified, started)
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
         report = RefreshReport(recipe.id, "ok", new=result.new, updated=result.updated,
                                duration_seconds=time.monotonic() - clock, pages=harvest.pages,
-                               warnings=harvest.warnings)
+                               warnings=harvest.warnings, outlets_changed=result.outlets_changed)
         log.info("refresh_done source=%s new=%d updated=%d pages=%d gone=%d warnings=%d duration_seconds=%.3f",
                  recipe.id, report.new, report.updated, report.pages, len(harvest.gone), len(report.warnings),
                  report.duration_seconds)
@@ -193,6 +251,8 @@ class Refresher:
         """A conditional GET when the URL was read before."""
         validators = self.store.validators(url)
         harvest.stored_validators[url] = validators
+        if harvest.pages:
+            self._renew_lease(recipe.id)
         page = self.fetcher.fetch(url, validators if any(validators) else None, obey_robots=recipe.obey_robots_txt)
         harvest.pages += 1
         return page

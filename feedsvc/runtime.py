@@ -3,6 +3,7 @@ kept in `app.extensions["feedsvc"]` rather than module globals."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from feedsvc.refresh import Refresher
 from feedsvc.store import Store
 
 EXTENSION = "feedsvc"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,6 +48,19 @@ def database_url_for(settings) -> str:
     return settings["DATABASE_URL"] or f"sqlite:///{Path(settings['INSTANCE_PATH']) / name}"
 
 
+def _listeners(app: Flask) -> list:
+    """What hears about every refresh: the WebSub hub, when configured."""
+    hub = app.config["WEBSUB_HUB"]
+    if not hub:
+        return []
+    if not app.config["BASE_URL"]:
+        log.warning("websub_disabled reason=%s", "FEEDSVC_WEBSUB_HUB needs FEEDSVC_BASE_URL for the topic URLs")
+        return []
+    from feedsvc.websub import Publisher
+
+    return [Publisher(hub, app.config["BASE_URL"])]
+
+
 def init_app(app: Flask) -> Runtime:
     """Load recipes (refusing broken ones), open the store, make sure its
     schema and source rows exist."""
@@ -60,7 +75,9 @@ def init_app(app: Flask) -> Runtime:
     store.sync_sources(recipes)
     refresher = Refresher(store, recipes, fetch_settings(app.config),
                           jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),
-                          concurrency=int(app.config["REFRESH_CONCURRENCY"]))
+                          concurrency=int(app.config["REFRESH_CONCURRENCY"]),
+                          lease_seconds=float(app.config["LEASE_SECONDS"]),
+                          listeners=_listeners(app))
     runtime = Runtime({r.id: r for r in recipes}, store, refresher)
     app.extensions[EXTENSION] = runtime
     return runtime

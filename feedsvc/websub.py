@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -28,7 +28,9 @@ def publish(client: httpx.Client, hub_url: str, topics: Iterable[str]) -> bool:
     since a hub being down must not fail the refresh."""
     data = [("hub.mode", "publish"), *(("hub.url", topic) for topic in topics)]
     try:
-        response = client.post(hub_url, data=data, timeout=10)
+        # Repeated hub.url keys: encode the form by hand, httpx's data= wants a dict.
+        response = client.post(hub_url, content=urlencode(data), timeout=10,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
     except httpx.HTTPError as exc:
         log.warning("websub_publish_failed hub=%s error=%s", hub_url, exc)
         return False

@@ -43,7 +43,7 @@ def test_defaults():
     (GOOD + "", "(syntax)", "not valid TOML") if False else ("id = ", "(syntax)", "not valid TOML"),
     ('timezone = "Mars/Olympus"\n' + GOOD, "timezone", "unknown time zone"),
     ('encoding = "klingon"\n' + GOOD, "encoding", "unknown encoding"),
-    ('refresh_interval_minutes = 0\n' + GOOD, "refresh_interval_minutes", "greater than or equal to 1"),
+    ('refresh_interval_minutes = 0\n' + GOOD, "refresh_interval_minutes", "greater than or equal to 0.05"),
     (GOOD.replace('id = "demo"', 'id = "Bad Id"'), "id", "should match pattern"),
     (GOOD.replace('name = "Demo"\n', ""), "name", "Field required"),
 ])

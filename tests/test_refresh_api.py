@@ -165,3 +165,23 @@ title = "h1.article-title"
         server.shutdown()
     assert statuses == [200] * 4
     assert _SlowSite.peak == 1  # the four refreshes ran one after another
+
+
+def test_a_source_refreshed_elsewhere_is_409_or_waited_for(app):
+    from datetime import timedelta
+
+    store = app.extensions["feedsvc"].store
+    assert store.try_lease("iqilu-shandong", "worker-7.example:4242", timedelta(minutes=5))
+    client = app.test_client()
+    busy = client.post("/refresh/iqilu-shandong")
+    assert busy.status_code == 409
+    report = busy.get_json()["results"][0]
+    assert report["status"] == "busy" and report["lease_holder"] == "worker-7.example:4242"
+    assert report["lease_expires_at"] and "worker-7.example:4242" in busy.get_json()["error"]
+    every = client.post("/refresh")
+    assert every.status_code == 200 and every.get_json()["results"][0]["status"] == "busy"
+    assert client.post("/refresh/iqilu-shandong?wait=abc").status_code == 400
+    threading.Timer(0.6, store.release_lease, args=("iqilu-shandong", "worker-7.example:4242")).start()
+    waited = client.post("/refresh/iqilu-shandong?wait=10")
+    assert waited.status_code == 200 and waited.get_json()["results"][0]["status"] == "ok"
+    assert store.source_state("iqilu-shandong").lease_holder is None  # released after the refresh

@@ -9,6 +9,7 @@ from feedsvc.runtime import runtime
 from feedsvc.web.state import TRUSTED_PROXIES
 
 bp = Blueprint("admin", __name__)
+MAX_WAIT_SECONDS = 300
 
 
 @bp.post("/refresh", defaults={"source_id": None})
@@ -25,5 +26,12 @@ def refresh(source_id: str | None):
         return {"error": f"unknown source {source_id!r}", "sources": sorted(rt.recipes)}, 404
     # A source backing off after failures is skipped unless force=1.
     force = request.args.get("force", "").lower() in ("1", "true", "yes")
-    reports = rt.refresher.refresh_many([source_id] if source_id else list(rt.recipes), force=force)
+    wait = request.args.get("wait", "0")
+    if not wait.isdigit() or int(wait) > MAX_WAIT_SECONDS:
+        return {"error": f"wait must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"}, 400
+    reports = rt.refresher.refresh_many([source_id] if source_id else list(rt.recipes), force=force,
+                                        wait_seconds=int(wait))
+    if source_id is not None and reports[0].status == "busy":
+        # Another process is refreshing it: say who, and until when.
+        return {"results": [reports[0].as_dict()], "error": reports[0].error}, 409
     return {"results": [r.as_dict() for r in reports]}

@@ -23,6 +23,7 @@ ERROR_WORDS = {
     "robots": "the site's robots.txt asks not to fetch this page",
     "parse": "the page could not be read",
     "recipe_mismatch": "the recipe no longer matches the page",
+    "internal": "feedsvc itself failed (see its log)",
 }
 
 

@@ -18,6 +18,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("lease_holder", sa.Text))
         batch.add_column(sa.Column("lease_expires_at", sa.DateTime))
     op.create_index("ix_sources_next_run_at", "sources", ["next_run_at"])
+    # The version stamp row exists from the start, so concurrent writers
+    # only ever UPDATE it (two first INSERTs would collide).
+    op.execute("INSERT INTO store_state (key, value) SELECT 'version', 0 "
+               "WHERE NOT EXISTS (SELECT 1 FROM store_state WHERE key = 'version')")
 
 
 def downgrade() -> None:
