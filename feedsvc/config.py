@@ -59,7 +59,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REFRESH_JITTER_RATIO", 0.1, "A source's next run is its interval × (1 + up to this ratio, at random), so sources spread out.", float),
     Setting("REFRESH_CONCURRENCY", 4, "Sources refreshed at the same time by one process.", int),
     Setting("LEASE_SECONDS", 600.0, "How long a process holds a source it is refreshing before another may take it over (renewed at each page; a crashed holder's lease runs out).", float),
-    Setting("PRUNE_INTERVAL_SECONDS", 3600.0, "How often the scheduler deletes items past their recipe's retention.", float),
+    Setting("PRUNE_INTERVAL_SECONDS", 3600.0, "How often the scheduler deletes items past their recipe's retention (0 = never).", float),
     Setting("SCHEDULER_TICK_SECONDS", 30.0, "How often the scheduler looks for due sources.", float),
     Setting("OUTLET_ALIASES", {}, "JSON object mapping outlet names to the name they are shown and filtered as, e.g. `{\"大众网\": \"大众日报\"}`: one outlet, one feed.", _json_object),
     Setting("CACHE_CHECK_INTERVAL_SECONDS", 0.25, "How often a web process checks the store for changes before serving a cached feed.", float),

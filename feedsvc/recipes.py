@@ -104,6 +104,10 @@ class Recipe(_Strict):
     # robots.txt is honoured unless the recipe opts out, e.g. for a site
     # that has agreed to be read.
     obey_robots_txt: bool = True
+    # Retention: items older than this many days, or beyond the newest this
+    # many, are pruned; what a default feed still shows is always kept.
+    retention_days: float | None = Field(default=None, gt=0, le=100 * 365)
+    retention_max_items: int | None = Field(default=None, ge=1)
     article: ArticleSelectors | None = None
     listing: ListingSelectors | None = None
     related: ListingSelectors | None = None

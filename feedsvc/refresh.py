@@ -22,6 +22,7 @@ from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, 
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.politeness import PoliteFetcher
 from feedsvc.recipes import Recipe
+from feedsvc.retention import within_retention
 from feedsvc.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ class Refresher:
         try:
             harvest = self._harvest(recipe)
             self._renew_lease(recipe.id)  # still ours before anything is written
-            result = self.store.upsert_items(harvest.records)
+            result = self.store.upsert_items(within_retention(harvest.records, recipe, started))
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
             return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),

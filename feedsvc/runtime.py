@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 
 from feedsvc.fetch import DEFAULT_USER_AGENT, FetchSettings
+from feedsvc.metrics import Metrics
 from feedsvc.ssrf import parse_networks
 from feedsvc.recipes import Recipe, load_recipes
 from feedsvc.refresh import Refresher
@@ -25,6 +26,7 @@ class Runtime:
     recipes: dict[str, Recipe]
     store: Store
     refresher: Refresher
+    metrics: Metrics
 
     def zones(self) -> dict[str, ZoneInfo]:
         return {r.id: r.zone for r in self.recipes.values()}
@@ -73,12 +75,13 @@ def init_app(app: Flask) -> Runtime:
     else:
         store.check_schema()
     store.sync_sources(recipes)
+    metrics = Metrics()
     refresher = Refresher(store, recipes, fetch_settings(app.config),
                           jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),
                           concurrency=int(app.config["REFRESH_CONCURRENCY"]),
                           lease_seconds=float(app.config["LEASE_SECONDS"]),
-                          listeners=_listeners(app))
-    runtime = Runtime({r.id: r for r in recipes}, store, refresher)
+                          listeners=[metrics.observe_refresh, *_listeners(app)])
+    runtime = Runtime({r.id: r for r in recipes}, store, refresher, metrics)
     app.extensions[EXTENSION] = runtime
     return runtime
 

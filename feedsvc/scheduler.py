@@ -12,6 +12,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from feedsvc.retention import prune_sources
 from feedsvc.runtime import EXTENSION
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,12 @@ def tick(app: Flask) -> int:
     return len(reports)
 
 
+def prune(app: Flask) -> int:
+    """Apply every recipe's retention; return how many items were deleted."""
+    rt = app.extensions[EXTENSION]
+    return sum(prune_sources(rt.store, list(rt.recipes.values())).values())
+
+
 def make_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone.utc)
     scheduler.add_job(
@@ -35,6 +42,11 @@ def make_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
         next_run_time=datetime.now(timezone.utc),  # first tick at start, not one interval later
         max_instances=1, coalesce=True, misfire_grace_time=None,
     )
+    prune_seconds = float(app.config["PRUNE_INTERVAL_SECONDS"])
+    if prune_seconds > 0:
+        # Its own job, so a long prune never delays refreshes.
+        scheduler.add_job(prune, "interval", args=[app], id="prune", seconds=prune_seconds,
+                          max_instances=1, coalesce=True, misfire_grace_time=None)
     return scheduler
 
 

@@ -82,7 +82,7 @@ def test_failures_back_off(app, site_dir):
 
 def test_apscheduler_runs_the_tick(app):
     scheduler = make_scheduler(app)
-    [job] = scheduler.get_jobs()
+    job = scheduler.get_job("refresh-tick")
     assert job.max_instances == 1 and job.coalesce is True
     scheduler.start()
     try:

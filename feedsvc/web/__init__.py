@@ -15,7 +15,8 @@ from feedsvc.web.state import FEED_CACHE, TRUSTED_PROXIES
 def init_app(app: Flask) -> None:
     store = app.extensions[EXTENSION].store
     watcher = VersionWatcher(store.version, float(app.config["CACHE_CHECK_INTERVAL_SECONDS"]))
-    app.extensions[FEED_CACHE] = FeedCache(watcher)
+    cache = app.extensions[FEED_CACHE] = FeedCache(watcher)
+    app.extensions[EXTENSION].metrics.watch_cache(lambda: (cache.stats.hits, cache.stats.misses))
     app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)

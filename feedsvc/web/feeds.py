@@ -154,6 +154,13 @@ def _serve(filename: str, kind: str):
     return respond(rendered)
 
 
+@bp.after_request
+def _count(response: Response) -> Response:
+    fmt = request.path.rpartition(".")[2] if request.path.startswith("/feeds") else ""
+    runtime().metrics.observe_feed_request(fmt if fmt in (*FORMATS, "opml") else "unknown", response.status_code)
+    return response
+
+
 @bp.get("/feeds/all.<fmt>")
 def all_items(fmt: str):
     return _serve(f"all.{fmt}", "all")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template
+
+from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 from feedsvc.runtime import runtime
 from feedsvc.web.feeds import FORMATS
@@ -36,6 +38,11 @@ def index():
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
                            items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
                            base=base_url(), zone=DEFAULT_ZONE)
+
+
+@bp.get("/metrics")
+def metrics():
+    return Response(runtime().metrics.exposition(), content_type=METRICS_CONTENT_TYPE)
 
 
 @bp.get("/healthz")
