@@ -7,7 +7,9 @@ Prints, per extractor: title accuracy, publish-time accuracy (the
 components the truth gives, year to minute), author accuracy (a match with
 the byline or with any editor), body character-bigram F1, and pages per
 second in this process. Null truths and the fields in the corpus's
-errata.json are skipped. Nothing is written to disk."""
+errata.json are skipped. A second title figure scores the pages without a
+usable title truth against the headlines read off those pages
+(bench/extract_headlines.json). Nothing is written to disk."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from pathlib import Path
 from feedsvc.encoding import decode_document
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+HEADLINES = Path(__file__).with_name("extract_headlines.json")
 _TRUTH_TIME = re.compile(
     r"^(?:(?P<y>\d{4})\s*[-/.年]\s*)?(?P<m>\d{1,2})(?:\s*[-/.月]\s*(?P<d>\d{1,2})日?)?"
     r"(?:[\sT]*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*\d{1,2}(?:\.\d+)?)?)?"
@@ -37,11 +40,12 @@ _NAME_SEPARATORS = re.compile(r"[\s,，、;；/|·.]+")
 def load_pages(corpus: Path = CORPUS) -> list[dict]:
     """Every article with its truth, the bytes, and the fields to skip."""
     errata = json.loads((corpus / "errata.json").read_text(encoding="utf-8"))["skip"]
+    headlines = json.loads(HEADLINES.read_text(encoding="utf-8"))["headlines"]
     pages = []
     for truth_file in sorted((corpus / "articles").glob("*/*.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
         key = f"articles/{truth_file.parent.name}/{truth_file.stem}"
-        pages.append({"key": key, "truth": truth, "skip": set(errata.get(key, {})),
+        pages.append({"key": key, "truth": truth, "skip": set(errata.get(key, {})), "headline": headlines.get(key),
                       "data": (truth_file.parent / truth["html_file"]).read_bytes()})
     return pages
 
@@ -161,7 +165,7 @@ def available(name: str) -> bool:
 # --------------------------------------------------------------- scoring
 
 def score(pages: list[dict], run, verbose: bool = False) -> dict:
-    hits = {"title": [], "time": [], "author": [], "body": []}
+    hits = {"title": [], "time": [], "author": [], "body": [], "read_title": []}
     run(pages[0])  # warm up: imports and caches are not per-page work
     started = time.perf_counter()
     outputs = []
@@ -186,6 +190,11 @@ def score(pages: list[dict], run, verbose: bool = False) -> dict:
                 if verbose and not ok:
                     print(f"  {page['key']} {field}: want {truth[truth_key]!r} got "
                           f"{got.get(field) if field != 'author' else (got.get('author'), got.get('editors'))!r}")
+        if page.get("headline"):
+            ok = norm_title(page["headline"]) == norm_title(got.get("title"))
+            hits["read_title"].append(ok)
+            if verbose and not ok:
+                print(f"  {page['key']} read title: want {page['headline']!r} got {got.get('title')!r}")
         if truth.get("content") and "content" not in skip:
             f1 = bigram_f1(truth["content"], got.get("body"))
             hits["body"].append(f1)
@@ -196,6 +205,7 @@ def score(pages: list[dict], run, verbose: bool = False) -> dict:
         "time": sum(hits["time"]) / len(hits["time"]),
         "author": sum(hits["author"]) / len(hits["author"]),
         "body": sum(hits["body"]) / len(hits["body"]),
+        "read_title": sum(hits["read_title"]) / len(hits["read_title"]),
         "pages_per_second": len(pages) / elapsed,
         "counts": {k: len(v) for k, v in hits.items()},
     }
@@ -221,11 +231,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, score(pages, EXTRACTORS[name], args.verbose)))
     counts = rows[0][1]["counts"] if rows else {}
     print(f"\n| extractor | title ({counts.get('title')}) | time to the minute ({counts.get('time')}) "
-          f"| author or editor ({counts.get('author')}) | body bigram F1 ({counts.get('body')}) | pages/s |")
-    print("|---|---|---|---|---|---|")
+          f"| author or editor ({counts.get('author')}) | body bigram F1 ({counts.get('body')}) | pages/s "
+          f"| headline read off the page ({counts.get('read_title')}) |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in rows:
+        read = round(r["read_title"] * r["counts"]["read_title"])
         print(f"| {name} | {r['title']:.0%} | {r['time']:.0%} | {r['author']:.0%} | {r['body']:.3f} "
-              f"| {r['pages_per_second']:.1f} |")
+              f"| {r['pages_per_second']:.1f} | {read}/{r['counts']['read_title']} |")
     return 0
 
 

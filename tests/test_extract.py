@@ -17,6 +17,7 @@ from feedsvc.extract import extract_listing, extract_page
 from feedsvc.extract.analysis import iso
 from feedsvc.extract.cli import extract_command, recipe_group
 from feedsvc.extract.dates import date_in_url, parse_when
+from feedsvc.extract.headline import key, strip_site
 from feedsvc.extract.metadata import labelled
 from feedsvc.extract.tree import runs_of
 from feedsvc.recipes import parse_recipe
@@ -121,6 +122,34 @@ def test_date_in_url():
     assert date_in_url("https://x.cn/a/12345678.html", SHANGHAI) is None
 
 
+@pytest.mark.parametrize("title, headline", [
+    ("江苏多地要求中高风险地区师生暂不返校_中国经济网——国家经济门户", "江苏多地要求中高风险地区师生暂不返校"),
+    ("为现代化建设凝聚强大智慧和力量——热烈祝贺会议开幕_某某市人民政府网", "为现代化建设凝聚强大智慧和力量——热烈祝贺会议开幕"),
+    ("拿起跨界“指挥棒”她跟学生“较着劲儿”成长--大河网", "拿起跨界“指挥棒”她跟学生“较着劲儿”成长"),
+    ("千龙网--汽车--两家车企回应合资传闻 全面合作项目即将展开", "两家车企回应合资传闻 全面合作项目即将展开"),
+    ("土豆价格连续三周上涨—新华网", "土豆价格连续三周上涨"),
+    ("Fed raises rates again as inflation persists - Reuters", "Fed raises rates again as inflation persists"),
+])
+def test_site_name_is_stripped_from_title(title, headline):
+    assert strip_site(title) == headline
+
+
+def test_headline_broken_by_br_is_joined_as_the_title_writes_it():
+    html = ("<html><head><title>Storm closes schools across the county, Three days of snow expected | Herald</title>"
+            "</head><body><h1>Storm closes schools across the county,<br>Three days of snow expected</h1>"
+            "<p class='kicker'>Weather</p><div class='story'><p>" + "Schools across the county closed on Monday as the"
+            " first storm of the winter arrived, and forecasters expect snow to keep falling until Thursday. " * 3
+            + "</p></div></body></html>")
+    page = extract_page(html.encode("utf-8"))
+    assert page.title == "Storm closes schools across the county, Three days of snow expected"
+    assert "Three days of snow expected" not in page.body_text
+
+
+def test_title_comparison_ignores_width_and_quote_style():
+    assert key("男孩写“救命啊”纸团（图）") == key('男孩写"救命啊"纸团(图)')
+    assert key("ＡＢＣ 新闻") == key("abc新闻")
+
+
 def _labels(html: str) -> dict:
     import lxml.html
 
@@ -138,6 +167,7 @@ def _labels(html: str) -> dict:
     ("<p>责任编辑：杨倩_NF4425</p>", {"editor": ("杨倩",)}),
     ("<p>来源：[ 国际金融报 ]</p>", {"outlet": "国际金融报"}),
     ("<p>记者 王建宏 张文攀</p>", {}),  # no colon: a byline, read elsewhere
+    ("<table><tr><td>发文机关：</td><td>示例省人民政府</td></tr></table>", {"issuer": "示例省人民政府"}),
 ])
 def test_label_variants(html, expected):
     assert _labels(html) == expected

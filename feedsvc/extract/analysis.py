@@ -127,6 +127,8 @@ def _author(found: Structured, labels: dict, windows: "Windows", date_run, root)
     for name in found.authors:
         if clean_author(name):
             return clean_author(name), None
+    if "issuer" in labels:
+        return labels["issuer"].value, labels["issuer"].run
     return clean_author(english_byline(root)), None
 
 
@@ -138,14 +140,17 @@ class Windows:
     edges: list  # the body's first and last runs
     after: list  # the body's end and what follows it
     above: list = field(default_factory=list)  # the lines just over the headline
+    lead: list = field(default_factory=list)  # every line within reach above the body
 
     def labels(self) -> dict[str, Found]:
         """Labels under the headline first, then at the body's start, then
-        anywhere in the body or just after it (editor credits close it)."""
+        anywhere in the body or just after it (editor credits close it).
+        A government document's issuer may sit in a table above its title."""
         found = labelled(self.before, backwards=not self.anchored)
-        for part in (self.body[:3], self.body + self.after):
+        for part in (self.body[:3], self.body + self.after, self.lead):
             for kind, value in labelled(part).items():
-                found.setdefault(kind, value)
+                if kind == "issuer" or part is not self.lead:
+                    found.setdefault(kind, value)
         return found
 
 
@@ -163,7 +168,8 @@ def _windows(runs: list[Run], title_index: int | None, body_nodes: list) -> Wind
         stop = min(start, first + _HEAD_RUNS)
     body = runs[start: end + 1]
     above = runs[max(0, title_index - _ABOVE_RUNS): title_index] if anchored else []
-    return Windows(runs[first:stop], anchored, body, body[:3] + body[-3:], runs[end + 1: end + _TAIL_RUNS], above)
+    return Windows(runs[first:stop], anchored, body, body[:3] + body[-3:], runs[end + 1: end + _TAIL_RUNS], above,
+                   runs[max(0, start - _HEAD_RUNS): start])
 
 
 def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now: datetime | None,
@@ -177,7 +183,7 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     runs = runs_of(root)
     groups = find_groups(root)
     body_nodes = body_mod.find_body(runs)
-    title, title_index = pick_title(root, runs, found)
+    title, title_index, title_end = pick_title(root, runs, found)
     windows = _windows(runs, title_index, body_nodes)
     labels = windows.labels()
     published, date_run = _published(found, windows, zone, now)
@@ -186,7 +192,8 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     related = related_groups(groups)
     related_entries = entries(related, base, zone, now) if related else ()
     title_run = runs[title_index] if title_index is not None else None
-    meta_runs = [r for r in (title_run, date_run, author_run, *(f.run for f in labels.values())) if r]
+    title_runs = runs[title_index: title_end + 1] if title_index is not None else []
+    meta_runs = [r for r in (*title_runs, date_run, author_run, *(f.run for f in labels.values())) if r]
     # Label lines go; a first paragraph that opens with （记者 张三） stays.
     body_html = body_text = image = None
     if body_nodes and not keep_tree:

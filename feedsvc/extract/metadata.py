@@ -20,7 +20,10 @@ _LOOSE_SEP = r"\s*[:：︰︱｜|/／]\s*"  # 文/张三, 作者︱春春
 _LABELS = re.compile(
     r"(?P<outlet>(?:来源|稿源|来自|出处|转自|新闻来源|信息来源|文章来源|本文来源)" + _SEP + r")"
     r"|(?P<editor>(?:责任编辑|责编|值班编辑|编辑|责任编缉|编审|审核|校对)" + _SEP + r")"
-    r"|(?P<author>(?:(?<![\u4e00-\u9fff])文|作者|撰文|撰稿|撰稿人|记者|采写|通讯员|执笔|执笔人)" + _LOOSE_SEP + r")",
+    r"|(?P<author>(?:(?<![\u4e00-\u9fff])文|作者|撰文|撰稿|撰稿人|记者|采写|通讯员|执笔|执笔人)" + _LOOSE_SEP + r")"
+    # The issuing body of a government document (政府信息公开 tables): its
+    # author when no person signs it.
+    r"|(?P<issuer>(?:发文机关|发文单位|发布机关|发布机构|发文机构)" + _SEP + r")",
 )
 _DATE_LABEL = re.compile(r"(?:发布|发表|出版|发稿)(?:时间|日期)" + _SEP)
 # Where a label's value ends: another label, a bracket, a date, or one of
@@ -84,7 +87,7 @@ def _outlet(value: str) -> str | None:
 
 
 def labelled(runs: list[Run], backwards: bool = False) -> dict[str, Found]:
-    """The first outlet, author and editors labelled within `runs` (the
+    """The first outlet, author, editors and issuer labelled within `runs` (the
     last ones with `backwards`, for when the body's start is the anchor)."""
     found: dict[str, Found] = {}
     order = range(len(runs) - 1, -1, -1) if backwards else range(len(runs))
@@ -102,7 +105,7 @@ def labelled(runs: list[Run], backwards: bool = False) -> dict[str, Found]:
             value = text[match.end():end].strip()
             if not value and i + 1 == len(matches) and index + 1 < len(runs):
                 value = runs[index + 1].text if char_len(runs[index + 1].text) <= 30 else ""
-            parsed = _outlet(value) if kind == "outlet" else _names(_clip(value))
+            parsed = _outlet(value) if kind in ("outlet", "issuer") else _names(_clip(value))
             if parsed:
                 found[kind] = Found(parsed, run)
     return found

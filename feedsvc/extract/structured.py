@@ -23,7 +23,10 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:pu
                    "og:time", "apub:time", "dc.date.created", "creationdate", "article_date_original")
 _AUTHOR_META = ("author", "article:author", "byl", "dc.creator", "dcterms.creator", "sailthru.author",
                 "parsely-author", "og:article:author", "twitter:creator")
-_TITLE_META = ("og:title", "twitter:title", "headline", "title", "dc.title")
+# articletitle: the metadata set Chinese government sites are required to
+# carry (ArticleTitle, PubDate, ContentSource), sometimes with markup inside.
+_TITLE_META = ("og:title", "twitter:title", "headline", "title", "dc.title", "articletitle")
+_MARKUP = re.compile(r"<[^>]*>")
 _SITE_META = ("og:site_name", "application-name", "twitter:site", "site_name", "sitename")
 _URLISH = re.compile(r"^(?:https?:)?//|^www\.|^@")
 
@@ -159,7 +162,7 @@ def read_structured(root) -> Structured:
     _read_json_ld(root, found)
     meta = _meta_values(root)
     for key in _TITLE_META:
-        found.titles.extend(meta.get(key, [])[:1])
+        found.titles.extend(plain for v in meta.get(key, [])[:1] if (plain := squash(_MARKUP.sub("", v))))
     for key in _PUBLISHED_META:
         found.times.extend(meta.get(key, [])[:1])
     found.times.extend(_microdata_times(root))

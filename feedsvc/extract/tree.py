@@ -130,12 +130,15 @@ def drop(element) -> None:
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
+_STRIPPED_TAGS = tuple(SKIP_TAGS - {"head"})
+
+
 def strip_noise(root) -> None:
     """Remove what is never content: scripts, styles, comments, forms' widgets,
     and blocks the page hides."""
     for el in list(root.iter(etree.Comment, etree.ProcessingInstruction)):
         drop(el)
-    for el in [e for e in root.iter() if isinstance(e.tag, str) and e.tag.lower() in SKIP_TAGS - {"head"}]:
+    for el in list(root.iter(*_STRIPPED_TAGS)):  # lxml matches tags in C; the HTML parser lower-cases them
         drop(el)
     _drop_hidden(root)
 
