@@ -169,12 +169,15 @@ def bulk_rows(start: int, stop: int, now: datetime) -> list[dict]:
     return rows
 
 
-def bulk_fill(store, count: int, start: int = 0, batch: int = 5000, progress=None) -> float:
+def bulk_fill(store, count: int, start: int = 0, batch: int = 5000, progress=None, stats: bool = True) -> float:
     """Insert items start..start+count with executemany in batches (one
-    transaction per 50,000 rows), then bump the store version as a write
-    through the store would. Returns the seconds taken."""
+    transaction per 50,000 rows), then count the outlets again (the rows
+    went around the store's upsert, which keeps them) unless `stats` is
+    False, and bump the store version as a write through the store would.
+    Returns the seconds taken."""
     from sqlalchemy import insert, update
 
+    from feedsvc import outlet_stats
     from feedsvc.schema import items, store_state
 
     began = time.perf_counter()
@@ -192,6 +195,8 @@ def bulk_fill(store, count: int, start: int = 0, batch: int = 5000, progress=Non
         if progress:
             progress(done)
     with store.engine.connect().execution_options(writer=True) as conn, conn.begin():
+        if stats:
+            outlet_stats.rebuild(conn)
         changed = conn.execute(update(store_state).where(store_state.c.key == "version")
                                .values(value=store_state.c.value + 1)).rowcount
         if not changed:
@@ -247,7 +252,7 @@ def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict
 
 def venv_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment with this interpreter's bin folder first on PATH, so
-    `gunicorn` and `feedsvc` are the ones installed beside it."""
+    the web server and `feedsvc` are the ones installed beside it."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"

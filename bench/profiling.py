@@ -1,6 +1,6 @@
 """Brief sampling profiles with py-spy (optional: `pip install py-spy`).
 
-`sample(pid, seconds)` attaches py-spy to a running process (a gunicorn
+`sample(pid, seconds)` attaches py-spy to a running process (a web
 worker, or this very process from the outside) and returns the collapsed
 stacks summarised: the functions most often on the CPU (self) and most often
 on the stack (inclusive), as shares of the samples."""
@@ -52,6 +52,9 @@ LEAF_RULES = (
     ("feedsvc.search (folding)", ("feedsvc/search.py",)),
     ("werkzeug/flask request and response handling", ("werkzeug/", "flask/")),
     ("gunicorn (HTTP parsing, socket I/O)", ("gunicorn/",)),
+    ("granian (Python side of the WSGI bridge)", ("granian/",)),
+    ("feedsvc.web.fastpath (cached feed answers)", ("feedsvc/web/fastpath.py",)),
+    ("prometheus_client (counting)", ("prometheus_client/",)),
     ("feedsvc (other)", ("feedsvc/",)),
 )
 

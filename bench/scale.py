@@ -58,14 +58,11 @@ def _queries(store, big: bool) -> dict:
 
 
 def _statement(query):
-    from sqlalchemy import select
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-    from feedsvc.schema import items
-    from feedsvc.store import _conditions  # the store's own WHERE clauses
+    from feedsvc.item_rows import feed_select  # the store's own statement
 
-    statement = (select(items).where(items.c.gone_at.is_(None), *_conditions(query))
-                 .order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(query.limit))
+    statement = feed_select(query)
     return str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
 
 
@@ -99,6 +96,8 @@ def _sqlite_load(path: Path, start: int, count: int) -> float:
     """Add rows start..start+count through a loading connection."""
     from sqlalchemy import create_engine, event, text
 
+    from feedsvc import outlet_stats
+
     began = time.perf_counter()
     engine = create_engine(f"sqlite:///{path}")
 
@@ -113,10 +112,12 @@ def _sqlite_load(path: Path, start: int, count: int) -> float:
         for name, _ in indexes:
             conn.execute(text(f"DROP INDEX {name}"))
     fake_store = type("S", (), {"engine": engine})()
-    common.bulk_fill(fake_store, count, start=start)
+    common.bulk_fill(fake_store, count, start=start, stats=False)
     with engine.begin() as conn:
         for _, sql in indexes:
             conn.execute(text(sql))
+    with engine.begin() as conn:
+        outlet_stats.rebuild(conn)  # with the indexes back, as `feedsvc db upgrade` would count them
     engine.dispose()
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")

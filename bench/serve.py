@@ -1,6 +1,8 @@
 """Group 1 (serve) and the web half of group 5 (memory): a 50-item outlet
 feed from the Procfile's `web:` process, against nginx serving the same
-bytes as a static file, with wrk on 127.0.0.1."""
+bytes as a static file, with wrk on 127.0.0.1; and the same server command
+serving a bare WSGI callable (bench/bare_wsgi.py), the ceiling for any
+Python app behind that server."""
 
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ def web_command(workers: int) -> tuple[str, int | None]:
     if match and given != workers:
         line = line[:match.start()] + f"--workers {workers}" + line[match.end():]
     elif not match:
-        line = line.replace("gunicorn ", f"gunicorn --workers {workers} ", 1)
+        server, _, rest = line.partition(" ")
+        line = f"{server} --workers {workers} {rest}"
     return line, given
 
 
@@ -99,6 +102,30 @@ def _measured(label: str, url: str, procs, tools: dict, seconds: int, headers=No
           f"server CPU {cpu:5.1f} s  non-2xx/3xx {result['non_2xx_3xx']}  socket errors {result['errors']}",
           flush=True)
     return result
+
+
+def _bare(command: str, folder: Path, body: bytes, etag: str, tools: dict, seconds: int) -> dict:
+    """The same server command serving bench.bare_wsgi instead of feedsvc."""
+    import psutil
+
+    target = command.rsplit(" ", 1)[1]
+    bare_command = command[: -len(target)] + "'bench.bare_wsgi:create_app'"
+    if "--factory" not in bare_command and "gunicorn" in bare_command:
+        bare_command = bare_command[: -len("'bench.bare_wsgi:create_app'")] + "'bench.bare_wsgi:create_app()'"
+    (folder / "bare.atom").write_bytes(body)
+    port = common.free_port()
+    env = common.venv_env({"PORT": str(port), "BENCH_BARE_BODY": str(folder / "bare.atom"), "BENCH_BARE_ETAG": etag,
+                           "PYTHONPATH": str(common.REPO)})
+    proc = subprocess.Popen(["sh", "-c", f"exec {bare_command}"], env=env, cwd=folder, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        common.wait_http(url, 60, proc)
+        workers = psutil.Process(proc.pid).children()
+        return {"bare_200": _measured("bare WSGI 200 (ceiling)", url, workers, tools, seconds),
+                "bare_304": _measured("bare WSGI 304 (ceiling)", url, workers, tools, seconds, {"If-None-Match": etag})}
+    finally:
+        common.stop_group(proc)
 
 
 def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
@@ -169,6 +196,11 @@ def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
                                          {"Accept-Encoding": "gzip"})
         runs["nginx_gzip"] = _measured("nginx gzip (gzip_static)", nginx_url, nginx_procs, tools, seconds,
                                        {"Accept-Encoding": "gzip"})
+        bare = _bare(command, folder, body, etag, tools, seconds)
+        runs.update(bare)
+        for kind in ("200", "304"):
+            if runs[f"bare_{kind}"].get("rps") and runs[f"nginx_{kind}"].get("rps"):
+                out[f"bare_ratio_{kind}"] = round(runs[f"bare_{kind}"]["rps"] / runs[f"nginx_{kind}"]["rps"], 3)
         for kind in ("200", "304", "gzip"):
             ours, theirs = runs[f"feedsvc_{kind}"], runs[f"nginx_{kind}"]
             if ours.get("rps") and theirs.get("rps"):
@@ -192,7 +224,7 @@ def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
             "web_worker_peak_rss_mb": [common.peak_rss_mb(w.pid) for w in web_workers],
             "nginx_worker_peak_rss_mb": [common.peak_rss_mb(p.pid) for p in nginx_procs],
         }
-        print(f"  peak RSS: gunicorn worker(s) {out['memory']['web_worker_peak_rss_mb']} MB, "
+        print(f"  peak RSS: web worker(s) {out['memory']['web_worker_peak_rss_mb']} MB, "
               f"master {out['memory']['web_master_peak_rss_mb']} MB", flush=True)
     finally:
         for proc in (web, nginx_proc):

@@ -1,4 +1,5 @@
-"""Command line: `feedsvc serve`, `feedsvc refresh`, `feedsvc recipes check`."""
+"""Command line: `feedsvc serve`, `feedsvc scheduler`, `feedsvc refresh`, `feedsvc sources`,
+`feedsvc recipes check` and the rest (see README)."""
 
 from __future__ import annotations
 
@@ -36,13 +37,48 @@ def demo_config(snapshot_base: str) -> dict:
             "FETCH_ALLOWED_NETWORKS": LOOPBACK_NETWORKS, "FETCH_HOST_DELAY_SECONDS": 0}
 
 
-def _print_reports(reports) -> None:
-    for report in reports:
-        line = f"{report.source_id}: {report.status} new={report.new} updated={report.updated} " \
-               f"pages={report.pages} {report.duration_seconds:.2f}s"
-        if report.error:
-            line += f" error: {report.error}"
-        click.echo(line)
+def _error_cell(report, width: int = 100) -> str:
+    if not report.error:
+        return ""
+    text = f"{report.error_kind}: {report.error}" if report.error_kind else report.error
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def report_table(reports) -> str:
+    """One line per refresh: source, status, new, updated, time, error."""
+    from feedsvc.tables import format_table
+
+    rows = [(r.source_id, r.status, r.new, r.updated, f"{r.duration_seconds:.2f}s", _error_cell(r)) for r in reports]
+    return format_table(["source", "status", "new", "updated", "time", "error"], rows)
+
+
+def _summary(reports) -> str:
+    failed = sum(r.status == "error" for r in reports)
+    return (f"{len(reports)} source(s): {len(reports) - failed} without error, {failed} failed; "
+            f"{sum(r.new for r in reports)} new item(s)")
+
+
+def _refresh_with_progress(refresher, source_ids: list[str]):
+    """Refresh, with a progress bar on stderr when it is a terminal (so
+    piped output stays clean). Sources finish in any order, so the bar
+    moves as the refresher reports each one."""
+    if not sys.stderr.isatty():
+        return refresher.refresh_many(source_ids)
+    import threading
+
+    lock, wanted = threading.Lock(), set(source_ids)
+    with click.progressbar(length=len(source_ids), label="refreshing", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda source_id: source_id) as bar:
+        def advance(report) -> None:
+            if report.source_id in wanted:
+                with lock:
+                    bar.update(1, report.source_id)
+
+        refresher.listeners.append(advance)
+        try:
+            return refresher.refresh_many(source_ids)
+        finally:
+            refresher.listeners.remove(advance)
 
 
 @click.group()
@@ -67,7 +103,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         config = demo_config(snapshot.base_url)
         app = _make_app(config)
         rt = app.extensions["feedsvc"]
-        _print_reports(rt.refresher.refresh_many(rt.recipes))
+        click.echo(report_table(rt.refresher.refresh_many(rt.recipes)))
         _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, rt.store.outlets())
         rt.refresher.close()
         rt.store.engine.dispose()  # the server process opens its own connections
@@ -94,19 +130,29 @@ def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
 
 @main.command("scheduler")
 def run_scheduler() -> None:
-    """Run the scheduler alone (no web server): the Procfile's worker."""
+    """Run the scheduler alone (no web server): the Procfile's worker.
+    SIGHUP reloads the recipes at once; SIGTERM stops it."""
     import signal
+    import threading
 
-    from feedsvc.scheduler import make_scheduler
+    from feedsvc.scheduler import make_scheduler, request_reload
 
     app = _make_app()
     scheduler = make_scheduler(app, blocking=True)
+    if app.config["SCHEDULER_METRICS_PORT"]:
+        _serve_metrics(app, int(app.config["SCHEDULER_METRICS_PORT"]), app.config["SCHEDULER_METRICS_ADDRESS"])
 
     def stop(signum, _frame):
         click.echo(f"signal {signum}: stopping after the running refresh", err=True)
         scheduler.shutdown(wait=False)
 
+    def reload(_signum, _frame):
+        # Not in the handler itself: it may interrupt the scheduler while
+        # that holds its own locks.
+        threading.Thread(target=request_reload, args=(scheduler, app), daemon=True).start()
+
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, reload)
     click.echo(f"scheduler: {len(app.extensions['feedsvc'].recipes)} sources, "
                f"tick every {app.config['SCHEDULER_TICK_SECONDS']:g} s", err=True)
     try:
@@ -115,21 +161,34 @@ def run_scheduler() -> None:
         pass
 
 
+def _serve_metrics(app, port: int, address: str) -> None:
+    """The worker has no web server: Prometheus scrapes this port instead."""
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port, addr=address, registry=app.extensions["feedsvc"].metrics.registry)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve metrics on {address}:{port}: {exc.strerror or exc}") from None
+    click.echo(f"scheduler: metrics at http://{address}:{port}/metrics", err=True)
+
+
 @main.command()
 @click.argument("sources", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 def refresh(sources: tuple[str, ...], as_json: bool) -> None:
-    """Refresh SOURCES now (all sources when none are named)."""
+    """Refresh SOURCES now (all sources when none are named): a progress
+    bar on a terminal, then a table of the results. Exit 1 if any failed."""
     app = _make_app()
     rt = app.extensions["feedsvc"]
     unknown = [s for s in sources if s not in rt.recipes]
     if unknown:
         raise click.ClickException(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(rt.recipes)}")
-    reports = rt.refresher.refresh_many(sources or list(rt.recipes))
+    reports = _refresh_with_progress(rt.refresher, list(dict.fromkeys(sources or rt.recipes)))
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
     else:
-        _print_reports(reports)
+        click.echo(report_table(reports))
+        click.echo(_summary(reports))
     if any(r.status == "error" for r in reports):
         sys.exit(1)
 
@@ -161,16 +220,22 @@ def recipes() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def recipes_check(paths: tuple[str, ...]) -> None:
     """Validate recipe files (default: the recipes folder). Exit 1 on errors."""
-    from feedsvc.recipes import parse_recipe
+    from feedsvc.app import instance_settings
+    from feedsvc.recipes import read_recipe
 
+    try:
+        settings = instance_settings()
+    except ValueError as exc:
+        raise click.ClickException(f"bad setting: {exc}") from None
     files: list[Path] = []
-    for path in paths or (os.environ.get("FEEDSVC_RECIPES_PATH", "feeds"),):
+    for path in paths or (settings["RECIPES_PATH"],):
         p = Path(path)
         files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
     errors = 0
     for file in files:
         try:
-            recipe = parse_recipe(file.read_text(encoding="utf-8"), str(file))
+            # The placeholders the service fills in, so `{mirror}/…` URLs check as they will run.
+            recipe = read_recipe(file, settings["RECIPE_VARIABLES"])
             click.echo(f"ok     {file}  ({recipe.id}, {recipe.kind})")
         except RecipeError as exc:
             errors += 1
@@ -181,15 +246,20 @@ def recipes_check(paths: tuple[str, ...]) -> None:
 
 @main.command()
 def sources() -> None:
-    """Each source's status: last success, last error, next run, items."""
+    """Each source's status: last success, last error, next run, items;
+    then any recipe file that is refused, with its key and reason."""
     from feedsvc.tables import format_table
 
-    app = _make_app()
+    # Report broken recipe files rather than refuse to start over them.
+    app = _make_app({"LENIENT_RECIPES": True})
     rt = app.extensions["feedsvc"]
     counts = rt.store.source_item_counts()
     rows = [(s.id, s.kind, _when(s.last_success_at), s.consecutive_failures, _when(s.next_run_at),
              counts.get(s.id, ""), (s.last_error or "")[:60]) for s in rt.store.source_states() if s.id in rt.recipes]
     click.echo(format_table(["source", "kind", "last success", "failures", "next run", "items", "last error"], rows))
+    if rt.recipe_errors:
+        click.echo("\nrecipe files refused (a running service keeps their last good version):")
+        click.echo(format_table(["file", "key", "reason"], [(e.file, e.key, e.reason) for e in rt.recipe_errors]))
 
 
 @main.command()

@@ -61,11 +61,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LEASE_SECONDS", 600.0, "How long a process holds a source it is refreshing before another may take it over (renewed at each page; a crashed holder's lease runs out).", float),
     Setting("PRUNE_INTERVAL_SECONDS", 3600.0, "How often the scheduler deletes items past their recipe's retention (0 = never).", float),
     Setting("SCHEDULER_TICK_SECONDS", 30.0, "How often the scheduler looks for due sources.", float),
+    Setting("SCHEDULER_METRICS_PORT", 0, "Port on which `feedsvc scheduler` serves its Prometheus metrics at `/metrics` (0: none; web processes serve `/metrics` themselves).", int),
+    Setting("SCHEDULER_METRICS_ADDRESS", "127.0.0.1", "Address the scheduler's metrics port listens on (`0.0.0.0` for every interface)."),
+    Setting("RECIPES_RELOAD_SECONDS", 5.0, "How often a running process looks for added, removed or edited recipe files and loads them (0: only on SIGHUP to `feedsvc scheduler`, or at restart).", float),
     Setting("OUTLET_ALIASES", {}, "JSON object mapping outlet names to the name they are shown and filtered as, e.g. `{\"大众网\": \"大众日报\"}`: one outlet, one feed.", _json_object),
     Setting("CACHE_CHECK_INTERVAL_SECONDS", 0.25, "How often a web process checks the store for changes before serving a cached feed.", float),
     Setting("WEBSUB_HUB", None, "URL of a WebSub hub: feeds carry `rel=hub` and the hub is pinged after a refresh that changed them."),
     Setting("REFRESH_TOKEN", None, "Bearer token that `POST /refresh` requires. Unset: only loopback clients may refresh."),
     Setting("TRUSTED_PROXIES", "", "Comma-separated addresses or networks of reverse proxies whose `X-Forwarded-For` is believed (e.g. `127.0.0.1,10.0.0.0/8`)."),
+    Setting("ADMIN_RATE_LIMIT_PER_MINUTE", 10.0, "Requests per minute one client address (an IPv6 /64) may make to `POST /refresh` and the other admin endpoints, refused ones included; more get 429 with `Retry-After` (0: no limit). Counted in each process: with N worker processes a client may get up to N times this.", float),
+    Setting("ADMIN_RATE_LIMIT_BURST", 10, "Admin requests one client may make at once before the per-minute rate applies.", int),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -124,5 +129,33 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+_DOCUMENT_HEAD = """# Configuration
+
+Every setting feedsvc reads is listed here; the table is the one in
+`feedsvc/config.py` (`SETTINGS`), and a test fails when they differ.
+
+Each setting is an environment variable. The same names without the
+`FEEDSVC_` prefix may also be put in a TOML file named by `FEEDSVC_CONFIG`:
+
+```toml
+# feedsvc.toml
+site_title = "山东新闻"
+database_url = "postgresql+psycopg://feedsvc@db.internal/feedsvc"
+refresh_concurrency = 8
+outlet_aliases = { "大众网" = "大众日报" }
+```
+
+Precedence, lowest first: defaults, the TOML file, environment variables. A
+malformed value stops start-up with the variable's (or key's) name.
+
+<!-- generated from feedsvc/config.py by `python -m feedsvc.config > docs/configuration.md` -->
+"""
+
+
+def markdown_document() -> str:
+    """All of docs/configuration.md, so regenerating it keeps its introduction."""
+    return f"{_DOCUMENT_HEAD}\n{markdown_table()}"
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    print(markdown_document())

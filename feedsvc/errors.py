@@ -96,6 +96,13 @@ class LeaseLost(FeedsvcError):
     kind = "lease_lost"
 
 
+class StoreError(FeedsvcError):
+    """The store refused a read or a write: read-only, disk full, down.
+    Carries the database's own words, not the SQL statement."""
+
+    kind = "store"
+
+
 class InternalError(FeedsvcError):
     """Something feedsvc did not expect (a bug, the store failing) while
     refreshing one source: recorded on that source like any other error."""

@@ -79,9 +79,11 @@ def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
             raise RuntimeError(f"/{path} answered {response.status_code}: {response.get_data(as_text=True)}")
         _write_if_changed(folder / path, response.data, hashes, path, result)
     _write_if_changed(folder / "feeds.opml", _opml(app, base_url), hashes, "feeds.opml", result)
-    # The stylesheet the Atom and RSS files name, so browsers show them as pages there too.
-    stylesheet = Path(app.static_folder) / "feed.xsl"
-    _write_if_changed(folder / "static" / "feed.xsl", stylesheet.read_bytes(), hashes, "static/feed.xsl", result)
+    # The stylesheet the Atom and RSS files name, and the CSS it links, so
+    # browsers show them as pages there too.
+    for name in ("feed.xsl", "feed.css"):
+        static = Path(app.static_folder) / name
+        _write_if_changed(folder / "static" / name, static.read_bytes(), hashes, f"static/{name}", result)
     manifest_path.write_text(json.dumps({"store_version": version, "base_url": base_url, "files": hashes},
                                         indent=1))
     return result

@@ -43,12 +43,24 @@ class RenderedFeed:
     last_modified: datetime
     max_age_seconds: int
     etag: str = field(init=False)
-    gzip_body: bytes = field(init=False)
+    _gzip: list = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         # Strong validator: the same bytes always get the same tag.
-        object.__setattr__(self, "etag", hashlib.blake2b(self.body, digest_size=16).hexdigest())
-        object.__setattr__(self, "gzip_body", gzip.compress(self.body, compresslevel=6, mtime=0))
+        object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
+        object.__setattr__(self, "_gzip", [threading.Lock(), None])
+
+    @property
+    def gzip_body(self) -> bytes:
+        """Compressed when a client first takes gzip, once: a feed rendered
+        again after a change costs no compression until one asks."""
+        lock, body = self._gzip
+        if body is None:
+            with lock:
+                body = self._gzip[1]
+                if body is None:
+                    body = self._gzip[1] = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return body
 
 
 @dataclass
@@ -66,6 +78,7 @@ class FeedCache:
         self._entries: OrderedDict[Any, tuple[int, Any]] = OrderedDict()
         self._key_locks: dict[Any, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._newest = -1
 
     def get(self, key, build: Callable[[], Any]) -> Any:
         """The cached value for `key` at the store's current version, built
@@ -86,12 +99,28 @@ class FeedCache:
             value = build()
             self.stats.renders += 1
             with self._lock:
+                if version > self._newest:
+                    # Entries of older versions are never served again: let
+                    # their bodies go now rather than when pushed out.
+                    self._newest = version
+                    for stale in [k for k, (v, _) in self._entries.items() if v < version]:
+                        del self._entries[stale]
+                        self._key_locks.pop(stale, None)
                 self._entries[key] = (version, value)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.max_entries:
                     old_key, _ = self._entries.popitem(last=False)
                     self._key_locks.pop(old_key, None)
             return value
+
+    def holds(self, key, entry: tuple[int, Any]) -> bool:
+        """Whether `entry` (from `peek`) is still what `key` holds, at the
+        version the store is at now; counts nothing."""
+        return self._entries.get(key) is entry and entry[0] == self.watcher.current()
+
+    def peek(self, key) -> tuple[int, Any] | None:
+        """(version, value) of `key` as cached, whatever the store's version."""
+        return self._entries.get(key)
 
     def _lookup(self, key, version: int):
         entry = self._entries.get(key)

@@ -9,8 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from pypinyin import lazy_pinyin
-
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -18,6 +16,10 @@ _NON_SLUG = re.compile(r"[^a-z0-9]+")
 def slugify(name: str) -> str:
     """Pinyin for Chinese, grouped two syllables a word (most Chinese words
     are two characters), ASCII kept; 'outlet' if nothing is left."""
+    # pypinyin's dictionaries take ~55 MB: loaded only by a process that
+    # meets a name whose slug is not stored yet (see OutletDirectory).
+    from pypinyin import lazy_pinyin
+
     def romanize(match: re.Match) -> str:
         syllables = lazy_pinyin(match.group(0))
         return " " + " ".join("".join(syllables[i:i + 2]) for i in range(0, len(syllables), 2)) + " "
@@ -39,17 +41,21 @@ class Outlet:
 class OutletDirectory:
     """Built from the store's outlet statistics. Slugs are handed out in
     the order outlets first appeared, so an existing slug never changes
-    when a later outlet happens to romanize the same way."""
+    when a later outlet happens to romanize the same way. The store keeps
+    each name's slug; only a name it has none for (an alias target that is
+    no stored name) is romanized here."""
 
     def __init__(self, stats: Iterable, aliases: Mapping[str, str] | None = None):
         aliases = dict(aliases or {})
+        stats_list = list(stats)
         groups: dict[str, list] = {}
-        for stat in stats:
+        for stat in stats_list:
             groups.setdefault(aliases.get(stat.name, stat.name), []).append(stat)
         taken: set[str] = set()
         outlets = []
+        stored = {stat.name: stat.slug for stat in stats_list if stat.slug}
         for name, group in sorted(groups.items(), key=lambda kv: min(s.first_id for s in kv[1])):
-            base = slug = slugify(name)
+            base = slug = stored.get(name) or slugify(name)
             counter = 2
             while slug in taken:
                 slug, counter = f"{base}-{counter}", counter + 1

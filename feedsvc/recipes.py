@@ -1,13 +1,16 @@
 """Source recipes: one TOML file per site in the recipes folder.
 
 A recipe says which pages to read, how often, and where each field sits in
-them. Every problem is reported with its file, key and reason, and a broken
-recipe stops start-up rather than silently dropping a source."""
+them. Every problem is reported with its file, key and reason. A broken
+recipe stops start-up rather than silently dropping a source; a broken edit
+to a running service is refused and the previous version keeps running."""
 
 from __future__ import annotations
 
 import codecs
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -188,19 +191,64 @@ def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) 
 def load_recipes(folder: str | Path, variables: dict[str, str] | None = None) -> list[Recipe]:
     """Load every `*.toml` in `folder`, sorted by file name. Raises the
     first RecipeError; an id used twice is an error too."""
-    folder = Path(folder)
+    loaded = read_recipe_folder(folder, variables)
+    if loaded.errors:
+        raise loaded.errors[0]
+    return list(loaded.recipes)
+
+
+@dataclass(frozen=True)
+class RecipeFolder:
+    """What a recipes folder holds: the recipes to run and the files refused."""
+
+    recipes: tuple[Recipe, ...]
+    errors: tuple[RecipeError, ...]
+
+
+def read_recipe(path: Path, variables: dict[str, str] | None = None) -> Recipe:
+    """One recipe file; any problem, reading included, is a RecipeError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecipeError(str(path), "(file)", "not UTF-8 text") from None
+    except OSError as exc:  # removed or unreadable between listing and reading
+        raise RecipeError(str(path), "(file)", exc.strerror or str(exc)) from None
+    return parse_recipe(text, str(path), variables)
+
+
+def read_recipe_folder(folder: str | Path, variables: dict[str, str] | None = None,
+                       previous: Mapping[str, Recipe] | None = None) -> RecipeFolder:
+    """Every usable recipe in `folder`, and an error for each file that is
+    not. A refused file keeps its `previous` version (recipes by file
+    path), so a broken edit never stops a source that was running."""
+    folder, previous = Path(folder), previous or {}
     if not folder.is_dir():
-        raise RecipeError(str(folder), "(folder)", "recipes folder does not exist")
+        error = RecipeError(str(folder), "(folder)", "recipes folder does not exist")
+        return RecipeFolder(tuple(previous.values()), (error,))
     recipes: list[Recipe] = []
+    errors: list[RecipeError] = []
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.toml")):
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise RecipeError(str(path), "(file)", "not UTF-8 text") from None
-        recipe = parse_recipe(text, str(path), variables)
-        if recipe.id in seen:
-            raise RecipeError(str(path), "id", f"id {recipe.id!r} is already used by {seen[recipe.id]}")
+            recipe = read_recipe(path, variables)
+            if recipe.id in seen:
+                raise RecipeError(str(path), "id", f"id {recipe.id!r} is already used by {seen[recipe.id]}")
+        except RecipeError as exc:
+            errors.append(exc)
+            recipe = previous.get(str(path))
+            if recipe is None or recipe.id in seen:
+                continue
         seen[recipe.id] = str(path)
         recipes.append(recipe)
-    return recipes
+    return RecipeFolder(tuple(recipes), tuple(errors))
+
+
+def folder_fingerprint(folder: str | Path) -> tuple | None:
+    """Changes whenever a recipe file is added, removed, edited or replaced:
+    names, inodes, sizes and modification times. None if the folder cannot
+    be listed."""
+    try:
+        stats = [(path.name, path.stat()) for path in sorted(Path(folder).glob("*.toml"))]
+    except OSError:
+        return None
+    return tuple((name, st.st_ino, st.st_size, st.st_mtime_ns) for name, st in stats)

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
-from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch
+from sqlalchemy.exc import SQLAlchemyError
+
+from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
@@ -50,6 +52,13 @@ def retry_delay(failures: int, interval: timedelta, retry_after: timedelta | Non
     if retry_after is not None:
         delay = max(delay, min(retry_after, RETRY_AFTER_CAP))
     return delay
+
+
+def store_error(exc: SQLAlchemyError) -> StoreError:
+    """The driver's own words ("attempt to write a readonly database",
+    "database or disk is full"), without the SQL and its parameters."""
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return StoreError(f"store error: {cause[0] if cause else type(exc).__name__}")
 
 
 def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
@@ -121,6 +130,14 @@ class Refresher:
     def close(self) -> None:
         self.fetcher.close()
 
+    def use_recipes(self, recipes: Iterable[Recipe]) -> None:
+        """Run a reloaded set of recipes from now on. One assignment swaps
+        them, so a refresh already running keeps the recipe it started with."""
+        recipes = {r.id: r for r in recipes}
+        for source_id in recipes:
+            self._locks.setdefault(source_id, threading.Lock())
+        self.recipes = recipes
+
     # -- the orchestrator ----------------------------------------------------
 
     def refresh_source(self, source_id: str, force: bool = False, wait_seconds: float = 0,
@@ -130,18 +147,30 @@ class Refresher:
         this process a second call waits for the first; a source another
         process is refreshing is waited for up to `wait_seconds`, then
         reported "busy". `leased`: the caller already holds the lease."""
-        recipe = self.recipes[source_id]
+        recipe = self.recipes.get(source_id)
+        if recipe is None:  # removed by a recipe reload after it was asked for
+            if leased:
+                self.store.release_lease(source_id, self.holder)
+            return RefreshReport(source_id, "skipped", error="its recipe was removed", error_kind="removed")
         with self._locks[source_id]:
-            if not leased and not self._take_lease(source_id, wait_seconds):
-                report = self._busy_report(source_id)
-            else:
-                try:
-                    report = None if force else self._backoff_report(recipe.id)
-                    report = report or self._refresh_locked(recipe)
-                finally:
-                    self.store.release_lease(source_id, self.holder)
+            try:
+                report = self._refresh_leased(recipe, force, wait_seconds, leased)
+            except SQLAlchemyError as exc:  # read-only, full or down: the error cannot be kept, only told
+                error = store_error(exc)
+                log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", source_id, error.kind,
+                          error)
+                report = RefreshReport(source_id, "error", error=str(error), error_kind=error.kind)
         self._notify(report)
         return report
+
+    def _refresh_leased(self, recipe: Recipe, force: bool, wait_seconds: float, leased: bool) -> RefreshReport:
+        if not leased and not self._take_lease(recipe.id, wait_seconds):
+            return self._busy_report(recipe.id)
+        try:
+            report = None if force else self._backoff_report(recipe.id)
+            return report or self._refresh_locked(recipe)
+        finally:
+            self.store.release_lease(recipe.id, self.holder)
 
     def _take_lease(self, source_id: str, wait_seconds: float) -> bool:
         deadline = time.monotonic() + wait_seconds
@@ -220,7 +249,9 @@ class Refresher:
                                  error_kind=exc.kind)
         except FeedsvcError as exc:
             return self._failed(recipe, exc, started, clock, interval)
-        except Exception as exc:  # noqa: BLE001 - a bug or a store error: this source only
+        except SQLAlchemyError as exc:
+            return self._failed(recipe, store_error(exc), started, clock, interval)
+        except Exception as exc:  # noqa: BLE001 - a bug: this source only
             log.exception("refresh_crashed source=%s", recipe.id)
             return self._failed(recipe, InternalError(f"{type(exc).__name__}: {exc}"), started, clock, interval)
         self.store.mark_gone(harvest.gone, started)
@@ -238,9 +269,15 @@ class Refresher:
     def _failed(self, recipe: Recipe, exc: FeedsvcError, started: datetime, clock: float,
                 interval: timedelta) -> RefreshReport:
         kind = getattr(exc, "kind", "error")
-        failures = (self.store.source_state(recipe.id).consecutive_failures or 0) + 1
-        delay = retry_delay(failures, interval, getattr(exc, "retry_after", None))
-        failures = self.store.record_failure(recipe.id, started, str(exc), kind, started + delay)
+        try:
+            failures = (self.store.source_state(recipe.id).consecutive_failures or 0) + 1
+            delay = retry_delay(failures, interval, getattr(exc, "retry_after", None))
+            failures = self.store.record_failure(recipe.id, started, str(exc), kind, started + delay)
+        except SQLAlchemyError as not_kept:  # a read-only or full store: told, not kept
+            error = f"{exc}; not recorded: {store_error(not_kept)}"
+            log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", recipe.id, kind, error)
+            return RefreshReport(recipe.id, "error", duration_seconds=time.monotonic() - clock, error=error,
+                                 error_kind=kind)
         log.warning("refresh_failed source=%s error_kind=%s failures=%d retry_in_seconds=%d error=%s",
                     recipe.id, kind, failures, delay.total_seconds(), exc)
         return RefreshReport(recipe.id, "error", duration_seconds=time.monotonic() - clock,

@@ -1,5 +1,6 @@
-"""The service's state for one Flask app: recipes, store and refresher,
-kept in `app.extensions["feedsvc"]` rather than module globals."""
+"""The service's state for one Flask app: store, refresher (with the
+recipes it runs), metrics and the recipe reloader, kept in
+`app.extensions["feedsvc"]` rather than module globals."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from feedsvc.errors import RecipeError
 from feedsvc.fetch import DEFAULT_USER_AGENT, FetchSettings
 from feedsvc.metrics import Metrics
-from feedsvc.ssrf import parse_networks
-from feedsvc.recipes import Recipe, load_recipes
+from feedsvc.recipes import Recipe, RecipeFolder, load_recipes, read_recipe_folder
 from feedsvc.refresh import Refresher
+from feedsvc.reloader import RecipeReloader
+from feedsvc.ssrf import parse_networks
 from feedsvc.store import Store
 
 EXTENSION = "feedsvc"
@@ -23,13 +26,40 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    recipes: dict[str, Recipe]
     store: Store
     refresher: Refresher
     metrics: Metrics
+    reloader: RecipeReloader | None = None
+
+    @property
+    def recipes(self) -> dict[str, Recipe]:
+        # The refresher's, so the web and the scheduler swap to reloaded
+        # recipes at the same instant.
+        return self.refresher.recipes
+
+    @property
+    def recipe_errors(self) -> tuple[RecipeError, ...]:
+        """Recipe files refused at the last load; their previous version runs."""
+        return self.reloader.errors if self.reloader else ()
 
     def zones(self) -> dict[str, ZoneInfo]:
         return {r.id: r.zone for r in self.recipes.values()}
+
+    def use_recipes(self, loaded: RecipeFolder) -> None:
+        """Run a reloaded recipes folder: new sources get their store row
+        (and are due at once), removed ones are no longer scheduled (their
+        items stay), and feeds are rendered again."""
+        old, new = self.recipes, {r.id: r for r in loaded.recipes}
+        added, removed = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
+        changed = sorted(i for i in new.keys() & old.keys() if new[i] != old[i])
+        if added or changed:
+            self.store.sync_sources(loaded.recipes)
+        self.refresher.use_recipes(loaded.recipes)
+        if added or removed or changed:
+            self.store.touch()
+        self.metrics.observe_recipes(len(new), len(loaded.errors), reloaded=True)
+        log.info("recipes_reloaded sources=%d added=%s removed=%s changed=%s refused=%d", len(new),
+                 ",".join(added) or "-", ",".join(removed) or "-", ",".join(changed) or "-", len(loaded.errors))
 
 
 def fetch_settings(config) -> FetchSettings:
@@ -63,10 +93,20 @@ def _listeners(app: Flask) -> list:
     return [Publisher(hub, app.config["BASE_URL"])]
 
 
+def _load(app: Flask) -> RecipeFolder:
+    """Start-up refuses a broken recipe, unless the caller only reports
+    (`feedsvc sources` shows what is refused instead of failing)."""
+    folder, variables = app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES")
+    if app.config.get("LENIENT_RECIPES"):
+        return read_recipe_folder(folder, variables)
+    return RecipeFolder(tuple(load_recipes(folder, variables)), ())
+
+
 def init_app(app: Flask) -> Runtime:
     """Load recipes (refusing broken ones), open the store, make sure its
     schema and source rows exist."""
-    recipes = load_recipes(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"))
+    loaded = _load(app)
+    recipes = list(loaded.recipes)
     store = Store.from_url(database_url_for(app.config))
     # The embedded SQLite store upgrades itself; a shared PostgreSQL store is
     # upgraded once, by `feedsvc db upgrade`, before new code starts on it.
@@ -81,7 +121,12 @@ def init_app(app: Flask) -> Runtime:
                           concurrency=int(app.config["REFRESH_CONCURRENCY"]),
                           lease_seconds=float(app.config["LEASE_SECONDS"]),
                           listeners=[metrics.observe_refresh, *_listeners(app)])
-    runtime = Runtime({r.id: r for r in recipes}, store, refresher, metrics)
+    runtime = Runtime(store, refresher, metrics)
+    runtime.reloader = RecipeReloader(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"),
+                                      runtime.use_recipes, float(app.config["RECIPES_RELOAD_SECONDS"]),
+                                      recipes, loaded.errors)
+    metrics.observe_recipes(len(recipes), len(loaded.errors))
+    metrics.watch_sources(store, lambda: runtime.recipes)
     app.extensions[EXTENSION] = runtime
     return runtime
 

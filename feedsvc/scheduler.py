@@ -5,33 +5,72 @@ so several schedulers can later share the same schedule."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
+from feedsvc.errors import StoreError
 from feedsvc.retention import prune_sources
 from feedsvc.runtime import EXTENSION
+from feedsvc.store import utcnow
 
 log = logging.getLogger(__name__)
 SCHEDULER_EXTENSION = "feedsvc.scheduler"
+RELOAD_JOB = "recipes-reload"
+
+
+def lag_seconds(states, source_ids, now: datetime) -> float:
+    """How late the most overdue source is: its due time to `now`. A
+    source being refreshed (its lease held) is not waiting; one never run
+    is due without being late."""
+    waiting = [now - s.next_run_at for s in states
+               if s.id in source_ids and s.next_run_at and s.next_run_at <= now
+               and not (s.lease_holder and s.lease_expires_at and s.lease_expires_at > now)]
+    return max(waiting, default=timedelta(0)).total_seconds()
 
 
 def tick(app: Flask) -> int:
     """Refresh every due source; return how many were refreshed."""
-    reports = app.extensions[EXTENSION].refresher.refresh_due()
+    rt = app.extensions[EXTENSION]
+    rt.reloader.check()
+    try:
+        # Read before refresh_due claims: a claimed source holds a lease and no longer counts as waiting.
+        rt.metrics.observe_scheduler_lag(lag_seconds(rt.store.source_states(), rt.recipes, utcnow()))
+        reports = rt.refresher.refresh_due()
+    except (StoreError, SQLAlchemyError) as exc:
+        # A store that is down or read-only: say so in one line and try again next tick.
+        log.error("tick_failed error_kind=store error=%s", _first_line(exc))
+        return 0
     if reports:
         failed = sum(r.status == "error" for r in reports)
         log.info("tick_done refreshed=%d failed=%d", len(reports), failed)
     return len(reports)
 
 
+def _first_line(exc: Exception) -> str:
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def prune(app: Flask) -> int:
     """Apply every recipe's retention; return how many items were deleted."""
     rt = app.extensions[EXTENSION]
     return sum(prune_sources(rt.store, list(rt.recipes.values())).values())
+
+
+def reload_recipes(app: Flask) -> bool:
+    """Load added, removed or edited recipe files (see feedsvc.reloader)."""
+    return app.extensions[EXTENSION].reloader.check()
+
+
+def request_reload(scheduler: BaseScheduler, app: Flask) -> None:
+    """Reload recipes now, changed or not (SIGHUP), in one of the
+    scheduler's worker threads."""
+    app.extensions[EXTENSION].reloader.request()
+    scheduler.modify_job(RELOAD_JOB, next_run_time=datetime.now(timezone.utc))
 
 
 def make_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
@@ -42,6 +81,11 @@ def make_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
         next_run_time=datetime.now(timezone.utc),  # first tick at start, not one interval later
         max_instances=1, coalesce=True, misfire_grace_time=None,
     )
+    reload_seconds = float(app.config["RECIPES_RELOAD_SECONDS"])
+    # Also run on demand (SIGHUP) when polling is off: then it waits for a wake-up.
+    scheduler.add_job(reload_recipes, "interval", args=[app], id=RELOAD_JOB,
+                      seconds=reload_seconds if reload_seconds > 0 else 365 * 24 * 3600,
+                      max_instances=1, coalesce=True, misfire_grace_time=None)
     prune_seconds = float(app.config["PRUNE_INTERVAL_SECONDS"])
     if prune_seconds > 0:
         # Its own job, so a long prune never delays refreshes.

@@ -83,6 +83,8 @@ items = Table(
     # Set when the article's page answered 404/410: the item leaves the
     # feeds but stays in the store.
     Column("gone_at", UTCDateTime),
+    # Moves on every change to the item: rendered entries are reused until it does.
+    Column("revision", Integer, nullable=False, server_default="0"),
     Index("ix_items_sort", "sort_at", "id"),
     Index("ix_items_outlet_sort", "outlet", "sort_at", "id"),
     Index("ix_items_source_sort", "source_id", "sort_at", "id"),
@@ -105,4 +107,18 @@ store_state = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+# What the outlet directory shows, kept by the store as items change, so it
+# is read without reading the items: visible (not gone) items, the newest
+# one's sort time, the first item id ever stored (the order outlets appeared
+# in, which decides slug suffixes) and the slug.
+outlet_stats = Table(
+    "outlet_stats",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("slug", Text),
+    Column("item_count", Integer, nullable=False),
+    Column("latest", UTCDateTime),
+    Column("first_id", Integer, nullable=False),
 )

@@ -94,7 +94,9 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over GuardedBackend. httpx has no public hook for
     the network backend, so the connection pool is rebuilt with it."""
 
-    def __init__(self, allowed: tuple[Network, ...] = (), **kwargs):
+    def __init__(self, allowed: tuple[Network, ...] = (), wrap_backend=None, **kwargs):
+        # wrap_backend(backend) -> backend: a layer over the guarded sockets
+        # (fetch's whole-request deadline).
         super().__init__(**kwargs)
         limits = kwargs.get("limits", httpx.Limits())
         self._pool = httpcore.ConnectionPool(
@@ -102,5 +104,5 @@ class GuardedTransport(httpx.HTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(allowed),
+            network_backend=(wrap_backend or (lambda backend: backend))(GuardedBackend(allowed)),
         )

@@ -14,9 +14,11 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from feedsvc import migrate
+from feedsvc import migrate, outlet_stats
 from feedsvc.errors import FeedsvcError
+from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, ref_of, stored
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
+from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
 from feedsvc.search import author_keys, search_text
 from feedsvc.schema import http_validators, items, sources, store_state
 
@@ -57,20 +59,15 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = url.removeprefix("sqlite:///")
+        if path.startswith("file:"):  # a URI filename, e.g. file:/srv/feedsvc.sqlite3?mode=ro&uri=true
+            path = path.removeprefix("file:").split("?")[0]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
-
-
-@dataclass(frozen=True)
-class OutletStat:
-    name: str
-    count: int
-    latest: datetime
-    first_id: int
 
 
 @dataclass
@@ -154,10 +151,17 @@ class Store:
     # -- sources -----------------------------------------------------------
 
     def sync_sources(self, recipes: Iterable) -> None:
-        """Make sure every recipe has a source row; keep their state."""
+        """Make sure every recipe has a source row with its name and kind;
+        keep their state. Nothing is written when nothing changed, so a
+        process can start on a store it may only read."""
+        with self.engine.connect() as conn:
+            rows = {r.id: (r.name, r.kind) for r in conn.execute(select(sources.c.id, sources.c.name, sources.c.kind))}
+        changed = [r for r in recipes if rows.get(r.id) != (r.name, r.kind)]
+        if not changed:
+            return
         with self._writer() as conn, conn.begin():
             known = {r.id for r in conn.execute(select(sources.c.id))}
-            for recipe in recipes:
+            for recipe in changed:
                 if recipe.id in known:
                     conn.execute(update(sources).where(sources.c.id == recipe.id)
                                  .values(name=recipe.name, kind=recipe.kind))
@@ -267,12 +271,14 @@ class Store:
                 rows.update({row["url"]: dict(row) for row in conn.execute(query).mappings()})
             touched_new: set[str] = set()
             touched_updated: set[str] = set()
+            tally = OutletTally()
             for record in records:
                 row = rows.get(record.url)
                 if row is None:
-                    rows[record.url] = self._insert(conn, record, now)
+                    rows[record.url] = row = self._insert(conn, record, now)
                     touched_new.add(record.url)
                     result.outlets_changed.add(record.outlet)
+                    tally.added(row["outlet"], row["id"])
                     continue
                 changes = _merge(row, record)
                 if not changes:
@@ -284,12 +290,15 @@ class Store:
                         touched_updated.add(record.url)
                 if "published_at" in changes:
                     changes["sort_at"] = changes["published_at"]
+                _tally_change(tally, row, changes)
                 _derive_search_columns(changes, {**row, **changes})
-                conn.execute(update(items).where(items.c.id == row["id"]).values(**changes))
+                conn.execute(update(items).where(items.c.id == row["id"])
+                             .values(**changes, revision=items.c.revision + 1))
                 row.update(changes)
             result.new, result.updated = len(touched_new), len(touched_updated)
             result.unchanged = len(urls) - result.new - result.updated
             result.outlets_changed.discard(None)
+            tally.apply(conn)
             if result.new or result.updated:
                 self._bump_version(conn)
         return result
@@ -309,6 +318,12 @@ class Store:
         if not changed:
             conn.execute(insert(store_state).values(key="version", value=1))
 
+    def touch(self) -> None:
+        """Count as changed, so every process renders its feeds again (after
+        a recipe reload: source names and the OPML's sources)."""
+        with self._writer() as conn, conn.begin():
+            self._bump_version(conn)
+
     def version(self) -> int:
         with self.engine.connect() as conn:
             value = conn.execute(select(store_state.c.value).where(store_state.c.key == "version")).scalar()
@@ -318,19 +333,41 @@ class Store:
         """Newest first; items at the same time come newest-seen first.
         Gone items are never shown."""
         q = query or ItemQuery(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-        query = (select(items).where(items.c.gone_at.is_(None), *_conditions(q))
-                 .order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(q.limit))
         with self.engine.connect() as conn:
-            return [_stored(row) for row in conn.execute(query).mappings()]
+            return [stored(row) for row in conn.execute(feed_select(q))]
+
+    def query_feed(self, query: ItemQuery, lacking) -> list[tuple[ItemRef, StoredItem | None]]:
+        """The items `query` selects, as refs, each with its whole item when
+        `lacking(ref)` says the caller has no rendering of it. One read
+        transaction: a feed whose entries are all rendered reads no texts."""
+        with self.engine.connect() as conn:
+            refs = [ItemRef(*row) for row in conn.execute(feed_select(query, REF_COLUMNS))]
+            wanted = [ref.seq for ref in refs if lacking(ref)]
+            rows = {}
+            for chunk in _chunks(wanted, 500):
+                rows.update((row[0], row) for row in conn.execute(select(*ITEM_COLUMNS)
+                                                                  .where(items.c.id.in_(chunk))))
+        out: list[tuple[ItemRef, StoredItem | None]] = []
+        for ref in refs:
+            row = rows.get(ref.seq)
+            if row is not None:
+                out.append((ref_of(row), stored(row)))  # the row as read, should it have changed since
+            elif ref.seq not in wanted:
+                out.append((ref, None))
+        return out
 
     def outlets(self) -> list[OutletStat]:
-        """Every outlet with its item count, newest item time and first
-        item id (the order outlets appeared in), by name."""
-        query = (select(items.c.outlet, func.count(), func.max(items.c.sort_at), func.min(items.c.id))
-                 .where(items.c.outlet.is_not(None), items.c.gone_at.is_(None))
-                 .group_by(items.c.outlet).order_by(items.c.outlet))
+        """Every outlet with visible items: its item count, newest item
+        time, first item id (the order outlets appeared in) and slug, by
+        name. One row per outlet, kept as items change."""
         with self.engine.connect() as conn:
-            return [OutletStat(*row) for row in conn.execute(query)]
+            return outlet_stats.read(conn)
+
+    def rebuild_outlet_stats(self) -> None:
+        """Count the outlets again from every item: after rows were written
+        around the store (a bulk load)."""
+        with self._writer() as conn, conn.begin():
+            outlet_stats.rebuild(conn)
 
     def mark_gone(self, urls: Sequence[str], at: datetime) -> int:
         """Flag items whose page is gone (404/410); they leave the feeds but
@@ -338,9 +375,12 @@ class Store:
         if not urls:
             return 0
         with self._writer() as conn, conn.begin():
+            tally = OutletTally()
+            tally.removed_rows(conn, items.c.url.in_(list(urls)))
             changed = conn.execute(update(items).where(items.c.url.in_(list(urls)), items.c.gone_at.is_(None))
                                    .values(gone_at=at)).rowcount
             if changed:
+                tally.apply(conn)
                 self._bump_version(conn)
         return changed
 
@@ -390,9 +430,12 @@ class Store:
                                            .order_by(items.c.sort_at.desc(), items.c.id.desc())
                                            .offset(max_items)).scalars())
             doomed -= self._shown_by_default_feeds(conn, keep_newest)
+            tally = OutletTally()
             for chunk in _chunks(sorted(doomed), 500):
+                tally.removed_rows(conn, items.c.id.in_(chunk))
                 conn.execute(items.delete().where(items.c.id.in_(chunk)))
             if doomed:
+                tally.apply(conn)
                 self._bump_version(conn)
         return len(doomed)
 
@@ -423,33 +466,14 @@ def _derive_search_columns(changes: dict, merged: dict) -> None:
         changes["author_keys"] = author_keys(merged["author"])
 
 
-def _conditions(q: ItemQuery) -> list:
-    c = items.c
-    conditions = []
-    if q.outlets:
-        conditions.append(c.outlet.in_(list(q.outlets)))
-    if q.source_id:
-        conditions.append(c.source_id == q.source_id)
-    if q.text:
-        conditions.append(c.search_text.contains(q.text, autoescape=True))
-    conditions.extend(~c.search_text.contains(word, autoescape=True) for word in q.excludes)
-    if q.author:
-        conditions.append(c.author_keys.contains(f"|{q.author}|", autoescape=True))
-    if q.since:
-        conditions.append(c.sort_at >= q.since)
-    if q.until:
-        conditions.append(c.sort_at <= q.until)
-    if q.before:
-        at, item_id = q.before
-        conditions.append((c.sort_at < at) | ((c.sort_at == at) & (c.id < item_id)))
-    return conditions
-
-
-def _stored(row) -> StoredItem:
-    return StoredItem(
-        guid=row["guid"], url=row["url"], source_id=row["source_id"], title=row["title"], summary=row["summary"],
-        body_html=row["body_html"], author=row["author"], outlet=row["outlet"], editors=tuple(row["editors"] or ()),
-        published=row["published_at"], precision=row["published_precision"], first_seen=row["first_seen_at"],
-        updated=row["updated_at"], seq=row["id"], image=row["image_url"],
-    )
+def _tally_change(tally: OutletTally, row: dict, changes: dict) -> None:
+    """What an update does to the outlet statistics: an item moving to
+    another outlet, or to another time."""
+    visible = row.get("gone_at") is None
+    if "outlet" in changes:
+        if visible:
+            tally.removed(row["outlet"])
+        tally.added(changes["outlet"], row["id"], visible)
+    elif "sort_at" in changes and visible:
+        tally.moved(row["outlet"])
 

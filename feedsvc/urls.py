@@ -3,7 +3,10 @@ tracking link, an upper-case host or a fragment is still one item."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from feedsvc.xmlchars import strip_invalid
 
 # Query parameters that say who sent the reader, never which page it is.
 TRACKING_PARAMETERS = frozenset({
@@ -12,6 +15,7 @@ TRACKING_PARAMETERS = frozenset({
 })
 TRACKING_PREFIXES = ("utm_",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_TAB_NEWLINE = re.compile(r"[\t\r\n]")
 
 
 def is_tracking(name: str) -> bool:
@@ -45,10 +49,18 @@ def canonicalize(url: str) -> str:
 
 def absolute_http(href: str | None, base: str) -> str | None:
     """`href` resolved against `base` and canonicalized, if it is an http(s)
-    URL; javascript:, mailto: and the like give None."""
-    if not href or not href.strip():
+    URL; javascript:, mailto: and the like give None. Control characters
+    go (tab and newline as browsers drop them, the rest so no feed carries
+    them), and anything but a string (a JSON Feed's "url": 5) is no URL."""
+    if not isinstance(href, str):
         return None
-    url = urljoin(base, href.strip())
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
+    href = _TAB_NEWLINE.sub("", strip_invalid(href)).strip()
+    if not href:
         return None
-    return canonicalize(url)
+    try:
+        url = urljoin(base, href)
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return None
+        return canonicalize(url)
+    except ValueError:  # "http://[::1": no URL at all
+        return None

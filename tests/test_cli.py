@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -52,6 +58,71 @@ def test_refresh_sources_outlets(env):
     assert any("胶东在线" in line and "jiaodong-zaixian" in line and " 2 " in line for line in outlets)
     unknown = CliRunner().invoke(main, ["refresh", "nope"])
     assert unknown.exit_code != 0 and "unknown source" in unknown.output
+
+
+def test_refresh_prints_a_table_and_fails_on_errors(env, snapshot):
+    lines = run("refresh").output.splitlines()
+    assert lines[0].split() == ["source", "status", "new", "updated", "time", "error"]
+    assert lines[2].split()[:4] == ["iqilu-shandong", "ok", "11", "0"] and lines[2].split()[4].endswith("s")
+    assert lines[-1].startswith("1 source(s): 1 without error, 0 failed; 11 new item(s)")
+    (Path(env["FEEDSVC_RECIPES_PATH"]) / "gone.toml").write_text(f"""
+id = "gone"
+name = "Gone"
+kind = "article_page"
+start_urls = ["{snapshot.base_url}/no/such/page.html"]
+[article]
+title = "h1"
+""", encoding="utf-8")
+    result = CliRunner().invoke(main, ["refresh", "gone", "iqilu-shandong"])
+    assert result.exit_code == 1
+    rows = {line.split()[0]: line for line in result.output.splitlines()[2:-1]}
+    assert list(rows) == ["gone", "iqilu-shandong"]  # in the order asked
+    assert rows["gone"].split()[1:4] == ["error", "0", "0"] and "http_status: " in rows["gone"]
+    assert rows["iqilu-shandong"].split()[1:4] == ["ok", "0", "0"]
+
+
+def test_refresh_shows_a_progress_bar_on_a_terminal(env):
+    """stderr on a pseudo-terminal gets the bar; piped stdout gets only the table."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "feedsvc", "refresh"], env={**os.environ, **env},
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    terminal = bytearray()
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the process closed its end
+                return
+            if not chunk:
+                return
+            terminal.extend(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    out, _ = proc.communicate(timeout=120)
+    reader.join(timeout=10)
+    os.close(master)
+    assert proc.returncode == 0
+    screen = terminal.decode("utf-8", "replace")
+    assert "refreshing" in screen and "1/1" in screen and "iqilu-shandong" in screen and "#" in screen
+    table = out.decode()
+    assert table.startswith("source") and "refreshing" not in table and "#" not in table
+
+
+def test_sources_reports_refused_recipe_files(env):
+    (Path(env["FEEDSVC_RECIPES_PATH"]) / "broken.toml").write_text(
+        'id = "b"\nname = "B"\nkind = "feed"\nstart_urls = ["https://example.org/f"]\nintervall = 3\n',
+        encoding="utf-8")
+    result = run("sources")
+    assert result.exit_code == 0
+    assert "iqilu-shandong" in result.output
+    refused = result.output.split("recipe files refused", 1)[1]
+    assert "broken.toml" in refused and "intervall" in refused and "unknown key" in refused
+    # Commands that run sources still refuse to start over a broken file.
+    failed = CliRunner().invoke(main, ["refresh"])
+    assert failed.exit_code != 0 and "recipe refused" in failed.output and "broken.toml" in failed.output
 
 
 def test_recipes_check(tmp_path):

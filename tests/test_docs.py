@@ -60,7 +60,17 @@ def test_every_command_is_documented():
 
 
 def test_configuration_doc_has_the_settings_table():
-    from feedsvc.config import markdown_table
+    from feedsvc.config import markdown_document
 
     doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert doc.rstrip("\n").endswith(markdown_table()), "regenerate with: python -m feedsvc.config"
+    assert doc.rstrip("\n") == markdown_document(), \
+        "regenerate with: python -m feedsvc.config > docs/configuration.md"
+
+
+def test_readme_pictures_exist_and_stay_small():
+    pictures = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", README)
+    assert "docs/index.png" in pictures
+    for picture in pictures:
+        path = REPO / picture
+        assert path.exists(), picture
+        assert path.stat().st_size < 200_000, picture

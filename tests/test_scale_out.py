@@ -87,12 +87,13 @@ def test_two_workers_two_webs_share_the_work(tmp_path, store_url):
         finally:
             logs = [_stop(p) for p in procs]
     assert set(hits) == {f"/s{n}.html" for n in range(20)}, logs
-    assert not any("Traceback" in log for log in logs), logs
+    tracebacks = [log[log.index("Traceback") - 300:][:3000] for log in logs if "Traceback" in log]
+    assert not tracebacks, "\n----\n".join(tracebacks)
     for path, times in hits.items():
         gaps = [b - a for a, b in zip(times, times[1:])]
         # Never twice within an interval (no double fetch), never a missed interval.
-        # (A double fetch lands ~0 s apart; scheduling jitter under load stays well within 20 %.)
-        assert all(gap >= INTERVAL_SECONDS * 0.8 for gap in gaps), (path, gaps, [
+        # (A double fetch lands ~0 s apart; a fetch delayed by a loaded CPU makes the next gap shorter.)
+        assert all(gap >= INTERVAL_SECONDS * 0.5 for gap in gaps), (path, gaps, [
             line for log in logs for line in log.splitlines() if f"source={path[1:-5]} " in line])
         assert len(times) >= int(elapsed / INTERVAL_SECONDS) - 1, (path, len(times), elapsed)
     engine = create_engine(store_url)

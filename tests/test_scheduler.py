@@ -93,3 +93,21 @@ def test_apscheduler_runs_the_tick(app):
     finally:
         scheduler.shutdown(wait=True)
     assert all(s.last_success_at is not None for s in store.source_states())
+
+
+def test_a_read_only_store_fails_the_tick_in_one_line(app, tmp_path, caplog):
+    assert tick(app) == 2
+    path = app.extensions["feedsvc"].store.engine.url.database
+    read_only = create_app({**{k: app.config[k] for k in ("RECIPES_PATH", "FETCH_ALLOWED_NETWORKS")},
+                            "INSTANCE_PATH": str(tmp_path / "ro"),
+                            "DATABASE_URL": f"sqlite:///file:{path}?mode=ro&uri=true"})
+    store = read_only.extensions["feedsvc"].store
+    for state in store.source_states():
+        assert state.last_success_at is not None
+    app.extensions["feedsvc"].store.set_next_run("due", utcnow() - timedelta(seconds=1))
+    with caplog.at_level("ERROR", logger="feedsvc.scheduler"):
+        assert tick(read_only) == 0
+    [record] = [r for r in caplog.records if r.name == "feedsvc.scheduler" and r.levelname == "ERROR"]
+    assert record.getMessage().startswith("tick_failed error_kind=store error=")
+    assert "readonly" in record.getMessage() and record.exc_info is None
+    store.engine.dispose()

@@ -213,7 +213,8 @@ def render(nodes: list, base: str) -> tuple[str | None, str | None, str | None]:
     html_parts, lines, image = [], [], None
     for node in nodes:
         _fix_images(node, base)
-        node.make_links_absolute(base, resolve_base_href=False)
+        # A link no URL parser reads ("http://[::1") is dropped, not fatal.
+        node.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
         html_parts.append(lxml.html.tostring(node, encoding="unicode", with_tail=False))
         lines.extend(run.text for run in runs_of(node))
         for img in node.iter("img"):

@@ -49,7 +49,8 @@ def _body(root, selector: str | None, base: str) -> tuple[str | None, str | None
     body = select_one(root, selector)
     if body is None:
         return None, None, None, _lead_image(root, None, base)
-    body.make_links_absolute(base, resolve_base_href=False)
+    # A link no URL parser reads ("http://[::1") is dropped, not fatal.
+    body.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
     clean = clean_html(inner_html(body))
     blocks = [element_text(p) for p in body.iter("p", "li", "h2", "h3", "h4")]
     text = "\n\n".join(b for b in blocks if b) or element_text(body)

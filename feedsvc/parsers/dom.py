@@ -13,6 +13,7 @@ from feedsvc.encoding import decode_document
 from feedsvc.errors import ParseError
 from feedsvc.parsers.text import squash
 from feedsvc.urls import absolute_http, canonicalize
+from feedsvc.xmlchars import has_invalid, strip_invalid
 
 __all__ = ["absolute_http", "canonical_url", "compiled", "element_text", "link_of", "load_document", "select",
            "select_one", "text_of", "time_text"]
@@ -40,9 +41,26 @@ def load_document(content: bytes, url: str, charset: str | None = None, encoding
     if not text.strip():
         raise ParseError(url, "page is empty")
     try:
-        return lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text)
     except (ParserError, ValueError) as exc:
         raise ParseError(url, f"page is not parseable HTML: {exc}") from None
+    _strip_invalid_characters(root)
+    return root
+
+
+def _strip_invalid_characters(root) -> None:
+    """libxml2 keeps control characters in the tree, written or as
+    references (&#1;), but lxml refuses them in any text set later
+    (dropping an element moves its tail) and no feed can carry them."""
+    for element in root.iter():
+        for name in ("text", "tail"):
+            value = getattr(element, name)
+            if value and has_invalid(value):
+                setattr(element, name, strip_invalid(value))
+        if isinstance(element.tag, str):
+            for key, value in element.attrib.items():
+                if has_invalid(value):
+                    element.set(key, strip_invalid(value))
 
 
 def canonical_url(root, fetched_url: str) -> str:

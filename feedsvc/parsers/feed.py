@@ -7,23 +7,33 @@ store as scraped ones."""
 from __future__ import annotations
 
 import calendar
-from html import escape
+import io
+from html import escape, unescape
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import feedparser
 import nh3
 
-from feedsvc.encoding import charset_from_content_type, normalize_encoding
+from feedsvc.encoding import charset_from_content_type, detect_encoding, normalize_encoding
 from feedsvc.errors import ParseError
 from feedsvc.models import Article, Timestamp
 from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.parsers.sanitize import clean_fragment
 from feedsvc.parsers.text import shorten, squash
 from feedsvc.urls import absolute_http
+from feedsvc.xmlchars import strip_invalid
 
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+
+# Feeds list their newest entries first, and a reader wants those. Beyond
+# this many a feed is an archive dump (or an attack on memory: feedparser's
+# cost grows with every entry), so the rest is cut before parsing.
+MAX_ENTRIES = 1000
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.I)
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*""")
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,8 @@ class ParsedFeed:
 
 
 def _strip_tags(html: str | None) -> str:
-    return nh3.clean(html or "", tags=set())
+    # nh3 answers HTML; a summary is plain text, escaped by each renderer.
+    return unescape(nh3.clean(strip_invalid(html or ""), tags=set()))
 
 
 def _permalink(link: str | None, entry_id: str | None) -> str | None:
@@ -95,26 +106,69 @@ def _response_headers(url: str, headers: dict[str, str] | None) -> dict[str, str
     return headers
 
 
+def _first_entries(content: bytes) -> tuple[bytes, str | None]:
+    """The feed without its entries past MAX_ENTRIES, and a warning when
+    some were dropped. What follows the last entry (the closing tags) is
+    kept, so the rest of the document stays well-formed."""
+    ends = [m.end() for m in _ENTRY_END.finditer(content)]
+    if len(ends) <= MAX_ENTRIES:
+        return content, None
+    kept = content[:ends[MAX_ENTRIES - 1]] + content[ends[-1]:]
+    return kept, f"feed has {len(ends)} entries; only the first {MAX_ENTRIES} were read"
+
+
+def _transcoded(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str], str | None]:
+    """A feed with a few bytes that are invalid in its encoding, as UTF-8
+    with U+FFFD for those bytes (browsers do the same). Left to itself,
+    feedparser would drop the declared encoding and read the whole feed as
+    another one: mojibake in every entry."""
+    content_type = headers.get("content-type") or "application/xml"
+    encoding = detect_encoding(content, charset_from_content_type(content_type))
+    try:
+        content.decode(encoding)
+        return content, headers, None
+    except (UnicodeDecodeError, LookupError):
+        pass
+    text = content.decode(encoding, errors="replace").removeprefix("\ufeff")
+    content = _XML_ENCODING.sub(rb"\1utf-8", text.encode("utf-8"), count=1)
+    headers = {**headers, "content-type": content_type.split(";")[0].strip() + "; charset=utf-8"}
+    return content, headers, f"bytes invalid in {encoding} were replaced with U+FFFD"
+
+
 def _parse_xml(content: bytes, url: str, headers: dict[str, str] | None, outlet: str | None) -> ParsedFeed:
     # Whitespace before the XML declaration is common and makes the strict
     # XML parser give up on an otherwise good feed.
-    content = content.lstrip(b" \t\r\n")
-    parsed = feedparser.parse(content, response_headers=_response_headers(url, headers), sanitize_html=False)
+    content, cut = _first_entries(content.lstrip(b" \t\r\n"))
+    content, response_headers, replaced = _transcoded(content, _response_headers(url, headers))
+    try:
+        # A stream, never bytes: feedparser tries bytes as a file name first,
+        # so a body that is a path ("/proc/self/environ") would be read.
+        parsed = feedparser.parse(io.BytesIO(content), response_headers=response_headers, sanitize_html=False)
+    except (ValueError, LookupError, TypeError) as exc:
+        # feedparser's own slips on hostile bytes: an encoding name that is
+        # not UTF-8 or holds a NUL. The bytes are no usable feed.
+        raise ParseError(url, f"not a usable feed: {type(exc).__name__}: {exc}") from None
     problem = parsed.get("bozo_exception")
     if not parsed.entries and not parsed.get("version"):
         raise ParseError(url, f"not a usable feed: {problem or 'no feed format recognised'}")
     feed_title = squash(parsed.feed.get("title")) or None
     articles = (_xml_entry(e, url, outlet, feed_title) for e in parsed.entries)
     warning = f"feed is malformed but was read: {problem}" if parsed.bozo and problem else None
+    warning = "; ".join(w for w in (cut, replaced, warning) if w) or None
     return ParsedFeed(feed_title, tuple(a for a in articles if a is not None), warning)
 
 
 # -- JSON Feed -------------------------------------------------------------------
 
 
+def _string(value) -> str | None:
+    # JSON Feed's fields are strings; a number or list in one is no value.
+    return value if isinstance(value, str) else None
+
+
 def _json_author(item: dict) -> str | None:
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-    names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+    names = [a["name"] for a in authors if isinstance(a, dict) and _string(a.get("name"))]
     return ", ".join(names) or None
 
 
@@ -123,11 +177,12 @@ def _json_item(item: dict, base: str, outlet: str | None) -> Article | None:
         return None
     when = item.get("date_published") or item.get("date_modified")
     published = parse_timestamp(when, timezone.utc) if isinstance(when, str) else None
-    body = item.get("content_html")
+    body = _string(item.get("content_html"))
     if not body and item.get("content_text"):
         body = "".join(f"<p>{escape(p)}</p>" for p in str(item["content_text"]).split("\n\n"))
-    return _article(_permalink(item.get("url") or item.get("external_url"), item.get("id")), item.get("title"),
-                    item.get("summary"), body, _json_author(item), published, outlet, base)
+    return _article(_permalink(_string(item.get("url")) or _string(item.get("external_url")), item.get("id")),
+                    _string(item.get("title")), _string(item.get("summary")), body, _json_author(item), published,
+                    outlet, base)
 
 
 def _parse_json(content: bytes, url: str, outlet: str | None) -> ParsedFeed:
@@ -137,11 +192,12 @@ def _parse_json(content: bytes, url: str, outlet: str | None) -> ParsedFeed:
         raise ParseError(url, f"not a usable JSON Feed: {exc}") from None
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_JSON_FEED_VERSION):
         raise ParseError(url, "not a usable feed: JSON without a JSON Feed version")
-    title = squash(data.get("title")) or None
+    title = squash(_string(data.get("title"))) or None
     items = data.get("items") if isinstance(data.get("items"), list) else []
+    cut = f"feed has {len(items)} entries; only the first {MAX_ENTRIES} were read" if len(items) > MAX_ENTRIES else None
     base = absolute_http(data.get("home_page_url"), url) or url
-    articles = (_json_item(item, base, outlet or title) for item in items)
-    return ParsedFeed(title, tuple(a for a in articles if a is not None))
+    articles = (_json_item(item, base, outlet or title) for item in items[:MAX_ENTRIES])
+    return ParsedFeed(title, tuple(a for a in articles if a is not None), cut)
 
 
 def _is_json(content: bytes, headers: dict[str, str] | None) -> bool:

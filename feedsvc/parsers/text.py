@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from feedsvc.xmlchars import strip_invalid
+
 SUMMARY_MAX_CHARS = 200
 
 _SPACE = re.compile(r"[\s\u3000\u00a0\u200b]+")
@@ -19,8 +21,9 @@ _SENTENCE_END = re.compile(r"[。！？!?；;]")
 
 
 def squash(text: str | None) -> str:
-    """Collapse every run of whitespace (full-width included) to one space."""
-    return _SPACE.sub(" ", text or "").strip()
+    """Collapse every run of whitespace (full-width included) to one space;
+    characters no feed can carry go (see feedsvc.xmlchars)."""
+    return _SPACE.sub(" ", strip_invalid(text or "")).strip()
 
 
 def strip_label(text: str | None) -> str | None:

@@ -1,9 +1,11 @@
-"""Feed renderers: stored items and feed metadata in, bytes out. Pure."""
+"""Feed renderers: stored items and feed metadata in, bytes out. Pure,
+but for the cache of rendered entries an app may hand in."""
 
+from feedsvc.render.fragments import FORMATS, FragmentCache, render_feed
 from feedsvc.render.json import JSON_TYPE, render_json
 from feedsvc.render.meta import ATOM_TYPE, OUTLET_SCHEME, RSS_TYPE, FeedMeta, feed_updated
 from feedsvc.render.opml import OPML_TYPE, OpmlOutline, render_opml
 from feedsvc.render.xml import render_atom, render_rss
 
-__all__ = ["ATOM_TYPE", "JSON_TYPE", "OPML_TYPE", "OUTLET_SCHEME", "RSS_TYPE", "FeedMeta", "OpmlOutline",
-           "feed_updated", "render_atom", "render_json", "render_opml", "render_rss"]
+__all__ = ["ATOM_TYPE", "FORMATS", "JSON_TYPE", "OPML_TYPE", "OUTLET_SCHEME", "RSS_TYPE", "FeedMeta", "FragmentCache",
+           "OpmlOutline", "feed_updated", "render_atom", "render_feed", "render_json", "render_opml", "render_rss"]

@@ -1,4 +1,5 @@
-"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1): each item encoded on its own,
+so it can be reused like the XML entries."""
 
 from __future__ import annotations
 
@@ -36,7 +37,11 @@ def _item(item: StoredItem, meta: FeedMeta) -> dict:
     return data
 
 
-def render_json(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
+def json_item(item: StoredItem, meta: FeedMeta) -> bytes:
+    return json.dumps(_item(item, meta), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_document(meta: FeedMeta, entries: Sequence[bytes]) -> bytes:
     feed: dict = {
         "version": VERSION,
         "title": meta.title,
@@ -51,5 +56,10 @@ def render_json(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
         feed["next_url"] = meta.next_url
     if meta.hub_url:
         feed["hubs"] = [{"type": "WebSub", "url": meta.hub_url}]
-    feed["items"] = [_item(item, meta) for item in items]
-    return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # The items go last, as json.dumps of the whole feed would put them.
+    return b"".join((head[:-1], b',"items":[', b",".join(entries), b"]}"))
+
+
+def render_json(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
+    return json_document(meta, [json_item(i, meta) for i in items])

@@ -9,6 +9,8 @@ from email.utils import format_datetime
 
 from lxml import etree
 
+from feedsvc.xmlchars import strip_invalid
+
 OPML_TYPE = "text/x-opml"
 
 
@@ -23,7 +25,7 @@ class OpmlOutline:
 def render_opml(title: str, created: datetime, groups: Sequence[tuple[str, Sequence[OpmlOutline]]]) -> bytes:
     opml = etree.Element("opml", version="2.0")
     head = etree.SubElement(opml, "head")
-    etree.SubElement(head, "title").text = title
+    etree.SubElement(head, "title").text = strip_invalid(title)
     etree.SubElement(head, "dateCreated").text = format_datetime(created)
     body = etree.SubElement(opml, "body")
     for group_title, outlines in groups:
@@ -34,5 +36,6 @@ def render_opml(title: str, created: datetime, groups: Sequence[tuple[str, Seque
                 attrs["htmlUrl"] = outline.html_url
             if outline.description:
                 attrs["description"] = outline.description
-            etree.SubElement(group, "outline", attrs)
+            # Outlet names come from sites: lxml refuses a control character in one.
+            etree.SubElement(group, "outline", {k: strip_invalid(v) for k, v in attrs.items()})
     return etree.tostring(opml, xml_declaration=True, encoding="UTF-8")

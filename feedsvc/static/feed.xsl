@@ -14,14 +14,9 @@
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <title><xsl:value-of select="atom:feed/atom:title | rss/channel/title"/></title>
-        <style>
-          body { font-family: system-ui, sans-serif; max-width: 48rem; margin: 0 auto; padding: 1rem; line-height: 1.6; color: #222; }
-          .note { background: #fff8e1; border: 1px solid #f0d98c; padding: .75rem 1rem; border-radius: 6px; }
-          code { word-break: break-all; background: #f4f4f4; padding: 0 .25rem; }
-          article { border-bottom: 1px solid #e5e5e5; padding: .75rem 0; }
-          article h2 { font-size: 1.1rem; margin: 0 0 .25rem; }
-          .meta { color: #666; font-size: .9rem; }
-        </style>
+        <!-- Beside this stylesheet, wherever the feed says it is (the static
+             export keeps both under the export's base URL). -->
+        <link rel="stylesheet" href="{concat(substring-before(substring-after(/processing-instruction('xml-stylesheet'), 'href=&quot;'), 'feed.xsl'), 'feed.css')}"/>
       </head>
       <body>
         <xsl:apply-templates select="atom:feed | rss/channel"/>

@@ -7,9 +7,12 @@ from flask import Flask, Response
 
 from feedsvc.auth import parse_networks
 from feedsvc.feedcache import FeedCache, VersionWatcher
+from feedsvc.render import FragmentCache
 from feedsvc.runtime import EXTENSION
-from feedsvc.web import admin, api, feeds, pages
-from feedsvc.web.state import FEED_CACHE, TRUSTED_PROXIES
+from feedsvc.web import admin, api, feeds, pages, security
+from feedsvc.web.ratelimit import RateLimiter
+from feedsvc.web.fastpath import FeedFastPath
+from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, TRUSTED_PROXIES
 
 
 def init_app(app: Flask) -> None:
@@ -18,9 +21,15 @@ def init_app(app: Flask) -> None:
     cache = app.extensions[FEED_CACHE] = FeedCache(watcher)
     app.extensions[EXTENSION].metrics.watch_cache(lambda: (cache.stats.hits, cache.stats.misses))
     app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
+    app.extensions[ADMIN_LIMITER] = RateLimiter(float(app.config["ADMIN_RATE_LIMIT_PER_MINUTE"]),
+                                                int(app.config["ADMIN_RATE_LIMIT_BURST"]))
+    security.init_app(app)
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(UnicodeDecodeError, _undecodable_request)
+    app.extensions[FRAGMENT_CACHE] = FragmentCache()
+    # Last, so it sits in front of everything Flask does for a request.
+    app.wsgi_app = FeedFastPath(app.wsgi_app, cache, app.extensions[EXTENSION].metrics)
 
 
 def _undecodable_request(_error) -> Response:

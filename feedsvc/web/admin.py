@@ -1,15 +1,39 @@
-"""POST /refresh: the manual refresh."""
+"""POST /refresh: the manual refresh. Every endpoint here is guarded by
+`_guard`: a rate limit per client, then the token (or loopback) rule."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, request
 
-from feedsvc.auth import authorize
+from feedsvc.auth import authorize, client_address
 from feedsvc.runtime import runtime
-from feedsvc.web.state import TRUSTED_PROXIES
+from feedsvc.web.ratelimit import client_key, retry_after_header
+from feedsvc.web.state import ADMIN_LIMITER, TRUSTED_PROXIES
 
 bp = Blueprint("admin", __name__)
+log = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 300
+
+
+@bp.before_request
+def _guard():
+    """The limit comes first, so refused attempts use up tokens too: a
+    token cannot be guessed faster than the limit allows."""
+    trusted = current_app.extensions[TRUSTED_PROXIES]
+    key = client_key(client_address(request, trusted))
+    wait = current_app.extensions[ADMIN_LIMITER].take(key)
+    if wait:
+        log.warning("admin_rate_limited client=%s endpoint=%s retry_after_seconds=%.1f", key, request.endpoint, wait)
+        return {"error": "too many requests to admin endpoints; retry later"}, 429, {
+            "Retry-After": retry_after_header(wait)}
+    decision = authorize(request, current_app.config["REFRESH_TOKEN"], trusted)
+    if decision.status != 200:
+        log.warning("admin_refused client=%s endpoint=%s status=%d", key, request.endpoint, decision.status)
+        headers = {"WWW-Authenticate": 'Bearer realm="feedsvc"'} if decision.status == 401 else {}
+        return {"error": decision.reason}, decision.status, headers
+    return None
 
 
 @bp.post("/refresh", defaults={"source_id": None})
@@ -17,10 +41,6 @@ MAX_WAIT_SECONDS = 300
 def refresh(source_id: str | None):
     """Refresh now and answer when done, with one report per source. A
     source that fails is reported in the JSON; the request still succeeds."""
-    decision = authorize(request, current_app.config["REFRESH_TOKEN"], current_app.extensions[TRUSTED_PROXIES])
-    if decision.status != 200:
-        headers = {"WWW-Authenticate": 'Bearer realm="feedsvc"'} if decision.status == 401 else {}
-        return {"error": decision.reason}, decision.status, headers
     rt = runtime()
     if source_id is not None and source_id not in rt.recipes:
         return {"error": f"unknown source {source_id!r}", "sources": sorted(rt.recipes)}, 404

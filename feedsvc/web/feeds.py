@@ -15,9 +15,9 @@ from flask import Blueprint, Response, current_app, request, url_for
 from feedsvc.feedcache import RenderedFeed
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated,
-                            render_atom, render_json, render_opml, render_rss)
+                            render_atom, render_feed, render_json, render_opml, render_rss)
 from feedsvc.runtime import runtime
-from feedsvc.web.state import base_url, feed_cache, outlet_directory
+from feedsvc.web.state import FEED_RESPONSE, base_url, feed_cache, fragment_cache, outlet_directory
 
 bp = Blueprint("feeds", __name__)
 
@@ -57,10 +57,34 @@ def _feed_urls(path_stem: str, args: list[tuple[str, str]]) -> dict[str, str]:
     return {fmt: f"{base_url()}{quote(path_stem)}.{fmt}{query}" for fmt in FORMATS}
 
 
+def _entries(fmt: str, feed_request, directory):
+    """The feed's items as (ref, item) pairs, the item only where no entry
+    for its current revision is rendered yet; those are in `reused`."""
+    fragments = fragment_cache()
+    convert = feed_request.convert
+
+    def key(ref):
+        return fmt, ref.seq, ref.revision, convert, directory.display_name(ref.outlet)
+
+    reused: dict[int, bytes] = {}
+
+    def lacking(ref) -> bool:
+        fragment = fragments.get(key(ref))
+        if fragment is None:
+            return True
+        reused[ref.seq] = fragment
+        return False
+
+    pairs = runtime().store.query_feed(feed_request.items, lacking)
+    fresh = iter(_converted([item for _, item in pairs if item is not None], convert, directory))
+    return [(ref, None if item is None else next(fresh)) for ref, item in pairs], reused, key
+
+
 def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None) -> RenderedFeed:
     rt = runtime()
     directory = outlet_directory()
-    items = _converted(rt.store.query_items(feed_request.items), feed_request.convert, directory)
+    entries, reused, key = _entries(fmt, feed_request, directory)
+    items = [ref for ref, _ in entries]  # what the head needs: times, sources, the paging cursor
     args = [(k, v) for k, v in known_args(request.args) if k != "before"]
     urls = _feed_urls(path_stem, args)
     next_url = None
@@ -83,8 +107,8 @@ def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | 
         hub_url=current_app.config["WEBSUB_HUB"] or None,
         stylesheet_url=f"{base_url()}{url_for('static', filename='feed.xsl')}",
     )
-    renderer, media_type = FORMATS[fmt]
-    return RenderedFeed(renderer(meta, items), f"{media_type}; charset=utf-8", feed_updated(items),
+    body = render_feed(fmt, meta, entries, reused, fragment_cache(), key)
+    return RenderedFeed(body, f"{FORMATS[fmt][1]}; charset=utf-8", feed_updated(items),
                         _max_age([source_id] if source_id else [i.source_id for i in items]))
 
 
@@ -97,15 +121,19 @@ def _wants_page(content_type: str) -> bool:
     return request.accept_mimetypes.best_match([media_type, "text/html"]) == "text/html"
 
 
-def respond(rendered: RenderedFeed) -> Response:
-    """Serve cached bytes with validators; gzip when the client takes it."""
+def respond(rendered: RenderedFeed, cache_key=None) -> Response:
+    """Serve cached bytes with validators; gzip when the client takes it.
+    With the feed cache's `cache_key`, the response is offered to the fast
+    path (feedsvc.web.fastpath), which answers the same request again
+    without Flask while that cache entry stays current."""
     gzipped = request.accept_encodings["gzip"] > 0
     content_type, tag = rendered.content_type, rendered.etag + ("-gz" if gzipped else "")
     if _wants_page(content_type):
         # Browsers show application/atom+xml as plain text but apply the
         # feed's XSLT to application/xml: same bytes, readable page.
         content_type, tag = "application/xml; charset=utf-8", tag + "-x"
-    response = Response(rendered.gzip_body if gzipped else rendered.body, content_type=content_type)
+    body = rendered.gzip_body if gzipped else rendered.body
+    response = Response(body, content_type=content_type)
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
     # Different bytes or type, different strong tag.
@@ -116,6 +144,8 @@ def respond(rendered: RenderedFeed) -> Response:
     response.cache_control.max_age = rendered.max_age_seconds
     response.vary.add("Accept-Encoding")
     response.headers["Access-Control-Allow-Origin"] = "*"
+    if cache_key is not None:
+        request.environ[FEED_RESPONSE] = (cache_key, rendered, body, metric_format(request.path))
     return response.make_conditional(request)
 
 
@@ -151,13 +181,19 @@ def _serve(filename: str, kind: str):
     stem = request.path.rpartition(".")[0]
     key = (fmt, base_url(), request.path, tuple(args), bucket)
     rendered = feed_cache().get(key, lambda: _build(fmt, title, stem, feed_request, source_id))
-    return respond(rendered)
+    # A relative window's entry changes with the minute: not worth a fast path.
+    return respond(rendered, None if relative else key)
+
+
+def metric_format(path: str) -> str:
+    """The format label a feed request is counted under."""
+    fmt = path.rpartition(".")[2] if path.startswith("/feeds") else ""
+    return fmt if fmt in (*FORMATS, "opml") else "unknown"
 
 
 @bp.after_request
 def _count(response: Response) -> Response:
-    fmt = request.path.rpartition(".")[2] if request.path.startswith("/feeds") else ""
-    runtime().metrics.observe_feed_request(fmt if fmt in (*FORMATS, "opml") else "unknown", response.status_code)
+    runtime().metrics.observe_feed_request(metric_format(request.path), response.status_code)
     return response
 
 
@@ -190,4 +226,5 @@ def opml():
         latest = max((o.latest for o in outlet_directory() if o.latest), default=created)
         return RenderedFeed(body, f"{OPML_TYPE}; charset=utf-8", latest.replace(microsecond=0), 300)
 
-    return respond(feed_cache().get(("opml", base_url()), build))
+    key = ("opml", base_url())
+    return respond(feed_cache().get(key, build), key)

@@ -105,9 +105,11 @@ def _ok(schema: dict, description: str) -> dict:
 def _get(operation_id: str, summary: str, ok: dict, parameters: list | None = None, bad: bool = False) -> dict:
     responses = {"200": ok, "304": {"description": "Not modified (If-None-Match matched the ETag)",
                                     "headers": _VALIDATED}}
-    if bad:
-        responses["400"] = {"description": "A malformed parameter", "headers": _HEADERS,
-                            "content": {JSON: {"schema": _ref("Error")}}}
+    error = {"headers": _HEADERS, "content": {JSON: {"schema": _ref("Error")}}}
+    # Any request: a query string that is not percent-encoded UTF-8 (400)
+    # or a target over 8 KB (414) is refused before the operation runs.
+    responses["400"] = {"description": "A malformed parameter" if bad else "A malformed query string", **error}
+    responses["414"] = {"description": "The request target is longer than 8 KB", **error}
     params = [{"$ref": "#/components/parameters/IfNoneMatch"}, *(parameters or [])]
     return {"get": {"operationId": operation_id, "summary": summary, "parameters": params, "responses": responses}}
 

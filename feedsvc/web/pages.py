@@ -1,14 +1,16 @@
-"""The HTML index and the health check."""
+"""The HTML index, the health check, metrics, and the recipe reload
+check that runs before every request."""
 
 from __future__ import annotations
+
+from pathlib import PurePath
 
 from flask import Blueprint, Response, current_app, render_template
 
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-
+from feedsvc.render.meta import DEFAULT_ZONE
 from feedsvc.runtime import runtime
 from feedsvc.web.feeds import FORMATS
-from feedsvc.render.meta import DEFAULT_ZONE
 from feedsvc.web.state import base_url, outlet_directory
 
 bp = Blueprint("pages", __name__)
@@ -29,6 +31,13 @@ ERROR_WORDS = {
 }
 
 
+@bp.before_app_request
+def _reload_recipes() -> None:
+    # A clock read unless RECIPES_RELOAD_SECONDS have passed; then a look
+    # at the recipes folder, and a reload if a file changed.
+    runtime().reloader.check()
+
+
 @bp.get("/")
 def index():
     rt = runtime()
@@ -37,7 +46,12 @@ def index():
     return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
                            items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
-                           base=base_url(), zone=DEFAULT_ZONE)
+                           base=base_url(), zone=DEFAULT_ZONE, recipe_errors=_refused(rt.recipe_errors))
+
+
+def _refused(errors) -> list[tuple[str, str, str]]:
+    # File names only: where the recipes folder is is none of a visitor's business.
+    return [(PurePath(e.file).name, e.key, e.reason) for e in errors]
 
 
 @bp.get("/metrics")

@@ -6,14 +6,23 @@ from flask import current_app
 
 from feedsvc.feedcache import FeedCache
 from feedsvc.outlets import OutletDirectory
+from feedsvc.render import FragmentCache
 from feedsvc.runtime import runtime
 
 FEED_CACHE = "feedsvc.feed_cache"
+FRAGMENT_CACHE = "feedsvc.fragment_cache"
+# WSGI environ key under which a feed response offers itself to the fast path.
+FEED_RESPONSE = "feedsvc.feed_response"
 TRUSTED_PROXIES = "feedsvc.trusted_proxies"
+ADMIN_LIMITER = "feedsvc.admin_limiter"
 
 
 def feed_cache() -> FeedCache:
     return current_app.extensions[FEED_CACHE]
+
+
+def fragment_cache() -> FragmentCache:
+    return current_app.extensions[FRAGMENT_CACHE]
 
 
 def outlet_directory() -> OutletDirectory:

@@ -1,0 +1,191 @@
+"""/metrics after real refreshes over a loopback site, parsed as
+Prometheus text; and the scheduler's own metrics port in a real process."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from feedsvc.app import create_app
+from feedsvc.scheduler import tick
+from feedsvc.store import utcnow
+from procs import free_port, running
+
+ARTICLE = """<html><head><meta charset="utf-8"><link rel="canonical" href="https://example.org/a.html"></head>
+<body><h1 class="article-title">一篇文章</h1>
+<div class="article-info"><span class="source">来源:大众日报</span><span class="time">2019-10-23 07:55:10</span></div>
+<div class="article-main"><p>正文的第一段,足够长的一段文字用来做摘要,说明这篇文章讲了什么。</p></div>
+<ul class="related-list">
+<li class="related-item"><h3><a href="https://example.org/r1.html">相关一</a></h3><p class="summary">摘要一</p></li>
+<li class="related-item"><h3><a href="https://example.org/r2.html">相关二</a></h3><p class="summary">摘要二</p></li>
+</ul></body></html>"""
+
+
+def recipe(source_id: str, url: str) -> str:
+    return f"""
+id = "{source_id}"
+name = "Source {source_id}"
+kind = "article_page"
+start_urls = ["{url}"]
+refresh_interval_minutes = 60
+[article]
+title = "h1.article-title"
+outlet = ".article-info .source"
+published = ".article-info .time"
+body = ".article-main"
+[related]
+item = "li.related-item"
+title = "h3 a"
+summary = "p.summary"
+"""
+
+
+@pytest.fixture
+def site(httpserver):
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)  # no rules
+    httpserver.expect_request("/good.html").respond_with_data(ARTICLE, content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/bad.html").respond_with_data("down for maintenance", status=500)
+    return httpserver
+
+
+@pytest.fixture
+def recipes_dir(tmp_path, site):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    (folder / "good.toml").write_text(recipe("good", site.url_for("/good.html")), encoding="utf-8")
+    (folder / "bad.toml").write_text(recipe("bad", site.url_for("/bad.html")), encoding="utf-8")
+    return folder
+
+
+def make_app(tmp_path, recipes_dir, database_url, **extra):
+    return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
+                       "DB_AUTO_UPGRADE": True, "RECIPES_PATH": str(recipes_dir), "TESTING": True,
+                       "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
+                       "CACHE_CHECK_INTERVAL_SECONDS": 0, "REFRESH_JITTER_RATIO": 0, **extra})
+
+
+def close(app) -> None:
+    app.extensions["feedsvc"].refresher.close()
+    app.extensions["feedsvc"].store.engine.dispose()
+
+
+def samples(text: str) -> dict[tuple, float]:
+    """{(sample name, sorted labels): value} from Prometheus text."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def scrape(client) -> dict[tuple, float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain; version=0.0.4")
+    return samples(response.get_data(as_text=True))
+
+
+def value(metrics: dict, name: str, **labels) -> float | None:
+    return metrics.get((name, tuple(sorted(labels.items()))))
+
+
+@pytest.fixture
+def app(tmp_path, recipes_dir, database_url):
+    app = make_app(tmp_path, recipes_dir, database_url)
+    yield app
+    close(app)
+
+
+def test_metrics_after_a_tick_and_feed_requests(app):
+    store = app.extensions["feedsvc"].store
+    # "good" has waited two minutes past its due time; "bad" never ran.
+    store.set_next_run("good", utcnow() - timedelta(seconds=120))
+    before = time.time()
+    assert tick(app) == 2
+    client = app.test_client()
+    m = scrape(client)
+
+    assert value(m, "feedsvc_refresh_duration_seconds_count", source="good") == 1
+    assert value(m, "feedsvc_refresh_duration_seconds_count", source="bad") == 1
+    assert value(m, "feedsvc_refresh_errors_total", source="bad", kind="http_status") == 1
+    assert value(m, "feedsvc_refresh_errors_total", source="good", kind="http_status") is None
+    assert value(m, "feedsvc_refreshes_total", source="good", status="ok") == 1
+    assert value(m, "feedsvc_items_ingested_total", source="good", change="new") == 3  # article + 2 related
+    assert 120 <= value(m, "feedsvc_scheduler_lag_seconds") < 180
+    # Per-source state, read from the store when scraped.
+    assert value(m, "feedsvc_source_items", source="good") == 3
+    assert value(m, "feedsvc_source_items", source="bad") == 0
+    assert before <= value(m, "feedsvc_source_last_success_timestamp_seconds", source="good") <= time.time()
+    assert value(m, "feedsvc_source_last_success_timestamp_seconds", source="bad") is None
+    assert value(m, "feedsvc_source_consecutive_failures", source="bad") == 1
+    assert value(m, "feedsvc_source_next_run_timestamp_seconds", source="good") >= before + 3590
+    assert value(m, "feedsvc_store_up") == 1
+    assert value(m, "feedsvc_recipes") == 2 and value(m, "feedsvc_recipe_errors") == 0
+
+    first = client.get("/feeds/all.atom")
+    assert first.status_code == 200
+    after_first = scrape(client)
+    again = client.get("/feeds/all.atom")
+    assert again.status_code == 200 and again.data == first.data
+    after_again = scrape(client)
+    # The second request is served from the cache: a hit, no new miss.
+    for name, grew in (("feedsvc_feed_cache_misses_total", False), ("feedsvc_feed_cache_hits_total", True)):
+        assert (value(after_again, name) > value(after_first, name)) is grew, name
+
+    assert client.get("/feeds/all.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert client.get("/feeds/source/nope.atom").status_code == 404
+    assert client.get("/feeds/source/good.rss").status_code == 200
+    assert client.get("/feeds/all.json?limit=0").status_code == 400
+    m = scrape(client)
+    assert value(m, "feedsvc_feed_requests_total", format="atom", status="200") == 2
+    assert value(m, "feedsvc_feed_requests_total", format="atom", status="304") == 1
+    assert value(m, "feedsvc_feed_requests_total", format="atom", status="404") == 1
+    assert value(m, "feedsvc_feed_requests_total", format="rss", status="200") == 1
+    assert value(m, "feedsvc_feed_requests_total", format="json", status="400") == 1
+
+    # Nothing is due now: no lag.
+    tick(app)
+    assert value(scrape(client), "feedsvc_scheduler_lag_seconds") == 0
+
+
+def test_a_web_process_reports_sources_a_worker_refreshed(tmp_path, recipes_dir, database_url):
+    worker = make_app(tmp_path, recipes_dir, database_url)
+    web = make_app(tmp_path, recipes_dir, database_url)
+    try:
+        worker.extensions["feedsvc"].refresher.refresh_many(["good", "bad"])
+        m = scrape(web.test_client())
+        # The web process refreshed nothing itself...
+        assert value(m, "feedsvc_refresh_duration_seconds_count", source="good") is None
+        # ...but reports what the store says about every source.
+        assert value(m, "feedsvc_source_items", source="good") == 3
+        assert value(m, "feedsvc_source_consecutive_failures", source="bad") == 1
+        assert value(m, "feedsvc_source_last_success_timestamp_seconds", source="good") > 0
+    finally:
+        close(worker)
+        close(web)
+
+
+@pytest.mark.slow
+def test_scheduler_serves_metrics_on_its_own_port(tmp_path, recipes_dir):
+    port = free_port()
+    env = {"FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"), "FEEDSVC_RECIPES_PATH": str(recipes_dir),
+           "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FEEDSVC_FETCH_HOST_DELAY_SECONDS": "0",
+           "FEEDSVC_SCHEDULER_TICK_SECONDS": "0.5", "FEEDSVC_SCHEDULER_METRICS_PORT": str(port)}
+    with running(["scheduler"], env) as proc:
+        deadline, m = time.monotonic() + 60, {}
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                m = samples(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text)
+            except httpx.TransportError:
+                m = {}
+            # Both refreshes run at once; wait for the slower one too.
+            if all(value(m, "feedsvc_refresh_duration_seconds_count", source=s) for s in ("good", "bad")):
+                break
+            time.sleep(0.2)
+        assert value(m, "feedsvc_refresh_duration_seconds_count", source="good") == 1, m
+        assert value(m, "feedsvc_refresh_errors_total", source="bad", kind="http_status") == 1
+        assert value(m, "feedsvc_items_ingested_total", source="good", change="new") == 3
+        assert value(m, "feedsvc_source_items", source="good") == 3
+        assert ("feedsvc_scheduler_lag_seconds", ()) in m
