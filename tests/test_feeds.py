@@ -205,4 +205,5 @@ def test_index_page_lists_outlets(refreshed_app):
     text = "".join(html.itertext())
     assert all(o in text for o in OUTLET_COUNTS) and "http://localhost/feeds/all.atom" in \
         {i.get("value") for i in html.iter("input")}
-    assert refreshed_app.test_client().get("/healthz").get_json() == {"status": "ok", "items": 11}
+    assert refreshed_app.test_client().get("/healthz").get_json() == {
+        "status": "ok", "items": 11, "sources": 1, "failing_sources": []}

@@ -3,6 +3,8 @@ check that runs before every request."""
 
 from __future__ import annotations
 
+import logging
+
 from pathlib import PurePath
 
 from flask import Blueprint, Response, current_app, render_template
@@ -14,6 +16,7 @@ from feedsvc.web.feeds import FORMATS
 from feedsvc.web.state import base_url, outlet_directory
 
 bp = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
 
 
 # What an error kind means, for people reading the status table.
@@ -61,8 +64,13 @@ def metrics():
 
 @bp.get("/healthz")
 def healthz():
+    store = runtime().store
     try:
-        count = runtime().store.count_items()
+        count = store.count_items()
+        failing = sorted(s.id for s in store.source_states() if s.consecutive_failures and s.id in runtime().recipes)
     except Exception as exc:  # any store failure means unhealthy
-        return {"status": "error", "store": str(exc)}, 503
-    return {"status": "ok", "items": count}
+        # The database's own message can name hosts and users: it goes to
+        # the log, and the public answer says only what failed.
+        log.error("healthz_failed error_kind=%s error=%s", type(exc).__name__, exc)
+        return {"status": "error", "store": "unavailable", "error_kind": type(exc).__name__}, 503
+    return {"status": "ok", "items": count, "sources": len(runtime().recipes), "failing_sources": failing}
