@@ -43,10 +43,16 @@ def running(args: list[str], env: dict[str, str], cwd=None):
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop(proc, read_output=False)
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, read_output: bool = True) -> str:
+    """Stop a process group (SIGKILL after 20 s); return what it printed."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.stdout.read() if read_output and proc.stdout else ""

@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from conftest import parse_strict, reset_postgres
-from procs import free_port, wait_for
+from procs import free_port, stop, wait_for
 from sites import CountingSite
 from test_processes import procfile
 
@@ -35,17 +34,6 @@ def _env(tmp_path, database_url: str, recipes) -> dict:
 def _start(args: list[str], env: dict) -> subprocess.Popen:
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> str:
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.stdout.read()
 
 
 def _entries(base: str) -> list[tuple[str, str]]:
@@ -85,7 +73,7 @@ def test_two_workers_two_webs_share_the_work(tmp_path, store_url):
                 time.sleep(0.1)
             assert len(_entries(bases[0])) == 60
         finally:
-            logs = [_stop(p) for p in procs]
+            logs = [stop(p) for p in procs]
     assert set(hits) == {f"/s{n}.html" for n in range(20)}, logs
     tracebacks = [log[log.index("Traceback") - 300:][:3000] for log in logs if "Traceback" in log]
     assert not tracebacks, "\n----\n".join(tracebacks)
@@ -111,9 +99,9 @@ def test_a_killed_worker_leaves_a_lease_that_expires(tmp_path, store_url):
         first = _start([sys.executable, "-m", "feedsvc", "scheduler"], env)
         deadline = time.monotonic() + 20
         while not site.hits.get("/s0.html"):
-            assert time.monotonic() < deadline and first.poll() is None, _stop(first)
+            assert time.monotonic() < deadline and first.poll() is None, stop(first)
             time.sleep(0.05)
-        _stop(first, signal.SIGKILL)
+        stop(first, signal.SIGKILL)
         engine = create_engine(store_url)
         with engine.connect() as conn:
             holder, = conn.execute(text("SELECT lease_holder FROM sources WHERE id = 's0'")).one()
@@ -127,10 +115,10 @@ def test_a_killed_worker_leaves_a_lease_that_expires(tmp_path, store_url):
                     done = conn.execute(text("SELECT last_success_at FROM sources WHERE id = 's0'")).scalar()
                 if done:
                     break
-                assert time.monotonic() < deadline and second.poll() is None, _stop(second)
+                assert time.monotonic() < deadline and second.poll() is None, stop(second)
                 time.sleep(0.2)
         finally:
-            _stop(second)
+            stop(second)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*), count(DISTINCT url) FROM items")).one() == (3, 3)
             assert conn.execute(text("SELECT lease_holder FROM sources WHERE id = 's0'")).scalar() is None

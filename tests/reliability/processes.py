@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from procs import free_port, wait_for
+from procs import free_port, stop, wait_for
 from test_processes import procfile
 
 HERE = Path(__file__).parent
@@ -129,14 +129,3 @@ def web_process(env: dict[str, str], line: str | None = None):
             output.seek(0)
             web.log = output.read().decode("utf-8", "replace")
 
-
-def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> str:
-    """Stop a process group; return what it printed."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.stdout.read() if proc.stdout else ""
