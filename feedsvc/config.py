@@ -1,6 +1,7 @@
 """Every setting feedsvc reads, in one place. Each is read from the
-environment as FEEDSVC_<NAME> and documented in README.md's
-"Configuration" table; a test fails when one is missing there."""
+environment as FEEDSVC_<NAME> (or a FEEDSVC_CONFIG TOML file) and documented
+in docs/configuration.md, generated from this table; a test fails when the
+two differ."""
 
 from __future__ import annotations
 
