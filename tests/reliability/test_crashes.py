@@ -270,6 +270,11 @@ def test_a_read_only_store_fails_refresh_clearly(tmp_path, read_only_url):
             assert _feed_entries(web.base_url) == before
             with web_process(ro_env) as fresh:
                 assert _feed_entries(fresh.base_url) == before
+                # A manual refresh there reports the store error; it is no server error.
+                response = httpx.post(f"{fresh.base_url}/refresh/s0", timeout=30)
+                assert response.status_code == 200, response.text
+                [report] = response.json()["results"]
+                assert (report["status"], report["error_kind"]) == ("error", "store"), report
     assert "Traceback" not in web.log + fresh.log
 
 
