@@ -113,7 +113,7 @@ class Web:
 
 @contextmanager
 def web_process(env: dict[str, str], line: str | None = None):
-    """The Procfile's `web:` line (gunicorn on create_app), as deployed.
+    """The Procfile's `web:` line (granian on create_app), as deployed.
     Its output (an access log line per request) goes to a file: a pipe
     nobody reads would fill up and stall the server."""
     port = free_port()

@@ -1,5 +1,5 @@
 """A bounded load test: wrk with 64 connections on feed URLs for 15 s
-against the Procfile's web process (gunicorn), while a scheduler process
+against the Procfile's web process (granian), while a scheduler process
 refreshes every source every 3 s, so the store changes and feeds are
 rendered again all through. Zero errors allowed: no socket error, no
 status outside 2xx/3xx, no timeout, no incomplete feed body."""
