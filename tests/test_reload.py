@@ -80,6 +80,8 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
     assert [r.status for r in rt.refresher.refresh_many(["good"])] == ["ok"]
     assert any("recipe_refused" in r.message and "key=refresh_every" in r.message for r in caplog.records)
     assert value(scrape(client), "feedsvc_recipe_errors") == 1
+    [refused] = client.get("/api/sources").get_json()["recipe_errors"]
+    assert (refused["file"], refused["key"]) == ("good.toml", "refresh_every") and "unknown key" in refused["reason"]
 
     # Fixed, and renamed: the new version runs, feeds say so at once.
     feed_before = client.get("/feeds/source/good.atom").data
@@ -88,6 +90,7 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
     after_interval()
     assert "Recipe files refused" not in client.get("/").get_data(as_text=True)
     assert rt.recipes["good"].name == "Renamed source" and rt.recipe_errors == ()
+    assert client.get("/api/sources").get_json()["recipe_errors"] == []
     feed = parse_strict(client.get("/feeds/source/good.atom").data)
     assert feed.feed.author == "Renamed source", feed_before
     assert rt.store.source_state("good").name == "Renamed source"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePath
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
@@ -88,7 +88,10 @@ def sources():
     data = [_source(r, states.get(r.id), counts.get(r.id, 0)) for r in sorted(rt.recipes.values(), key=lambda r: r.id)]
     changed = [getattr(states.get(r.id), name, None) for r in rt.recipes.values() for name in STATUS_TIMES[:3]]
     last_modified = max((t for t in changed if t), default=EPOCH).replace(microsecond=0)
-    return respond(RenderedFeed(_dump({"sources": data}), JSON_TYPE, last_modified, MAX_AGE_BOUNDS_SECONDS[0]))
+    # Files refused at the last reload: their previous version (if any) still runs.
+    refused = [{"file": PurePath(e.file).name, "key": e.key, "reason": e.reason} for e in rt.recipe_errors]
+    return respond(RenderedFeed(_dump({"sources": data, "recipe_errors": refused}), JSON_TYPE, last_modified,
+                                MAX_AGE_BOUNDS_SECONDS[0]))
 
 
 # -- outlets -----------------------------------------------------------------

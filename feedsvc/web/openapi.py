@@ -34,6 +34,9 @@ def _ref(name: str) -> dict:
 TIME = {"type": "string", "format": "date-time"}
 STATUS_TIME = _nullable("string", format="date-time", description="UTC, ISO 8601 with offset; null if never")
 STRINGS = {"type": "array", "items": {"type": "string"}}
+# A recipe file refused at the last reload: its previous version keeps running.
+RECIPE_ERROR = {"type": "object", "required": ["file", "key", "reason"], "additionalProperties": False,
+                "properties": {"file": {"type": "string"}, "key": {"type": "string"}, "reason": {"type": "string"}}}
 
 SCHEMAS = {
     "FeedLinks": _strict({f: {"type": "string", "format": "uri"} for f in ("atom", "rss", "json")},
@@ -147,9 +150,11 @@ DOCUMENT = {
                             "any origin (CORS) and carries a strong ETag."},
     "paths": {
         "/api/sources": _get("listSources", "Every source with its status and item count",
-                             _ok({"type": "object", "properties": {"sources": {"type": "array",
-                                  "items": _ref("Source")}}, "required": ["sources"],
-                                  "additionalProperties": False}, "Sources by id")),
+                             _ok({"type": "object", "properties": {
+                                 "sources": {"type": "array", "items": _ref("Source")},
+                                 "recipe_errors": {"type": "array", "items": RECIPE_ERROR}},
+                                  "required": ["sources", "recipe_errors"],
+                                  "additionalProperties": False}, "Sources by id, and refused recipe files")),
         "/api/outlets": _get("listOutlets", "Every outlet with its feeds",
                              _ok({"type": "object", "properties": {"outlets": {"type": "array",
                                   "items": _ref("Outlet")}}, "required": ["outlets"],
