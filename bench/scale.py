@@ -12,7 +12,8 @@ autovacuum would after such a load.
 
 Per size: the outlet-filtered 50-item feed query (Store.query_items with
 outlets=(outlet,)), the keyword query (q=) with a word in ~1 % of the items
-and with a word in none (the worst case: every row is looked at), the
+and with a word in none (answered from the keyword index; before it, every
+row was looked at), the
 unfiltered 50-item query, Store.outlets() (the outlet directory that every
 web process rebuilds after each store change), and the size per item."""
 
@@ -111,11 +112,21 @@ def _sqlite_load(path: Path, start: int, count: int) -> float:
                                     "AND tbl_name = 'items' AND sql IS NOT NULL")).all()
         for name, _ in indexes:
             conn.execute(text(f"DROP INDEX {name}"))
+        # The keyword index's triggers index row by row; one rebuild after
+        # the load is about 3x faster, as a bulk import would do it.
+        triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                     "AND tbl_name = 'items'")).all()
+        for name, _ in triggers:
+            conn.execute(text(f"DROP TRIGGER {name}"))
     fake_store = type("S", (), {"engine": engine})()
     common.bulk_fill(fake_store, count, start=start, stats=False)
     with engine.begin() as conn:
         for _, sql in indexes:
             conn.execute(text(sql))
+        for _, sql in triggers:
+            conn.execute(text(sql))
+        if triggers:
+            conn.execute(text("INSERT INTO items_fts (items_fts) VALUES ('rebuild')"))
     with engine.begin() as conn:
         outlet_stats.rebuild(conn)  # with the indexes back, as `feedsvc db upgrade` would count them
     engine.dispose()

@@ -1,0 +1,217 @@
+"""The keyword index (migration 0004) changes how q= is found, never what:
+results equal a plain substring filter over the folded texts, in feed
+order, through updates, deletes and paging, on both backends."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, make_url, text
+
+from feedsvc import migrate
+from feedsvc.item_rows import feed_select, rare_keyword
+from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemQuery, ItemRecord, Timestamp
+from feedsvc.recipes import parse_recipe
+from feedsvc.search import fold, search_text
+from feedsvc.store import Store, make_engine
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+RECIPE = parse_recipe('id = "s"\nname = "S"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/"]\n', "s.toml")
+# Chinese, full-width, mixed case, what folding changes (ß, ①, Ü) and LIKE's
+# special characters, so generated texts share many short substrings.
+FRAGMENTS = ("乡村振兴", "振兴", "中文新闻", "ＡＢＣ", "abc", "AbC", "Über", "straße", "①②", "100%", "a_b",
+             "back\\slash", '引"号', "ｑｕｉｃｋ", "Quick", " ", "济南")
+ALPHABET = "".join(sorted(set("".join(FRAGMENTS))))
+ITEMS = 300
+
+
+def _texts(rng: random.Random) -> tuple[str, str | None]:
+    title = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 4)))
+    summary = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 6))) or None
+    return title, summary
+
+
+def _record(k: int, title: str, summary: str | None, detail: int = DETAIL_LISTING) -> ItemRecord:
+    # Few distinct times, so the id breaks many ties in the feed order.
+    return ItemRecord(url=f"https://p/{k}", source_id="s", title=title, summary=summary, detail=detail,
+                      published=Timestamp(T0 - timedelta(hours=k % 37)))
+
+
+@pytest.fixture
+def store(database_url):
+    s = Store.from_url(database_url)
+    s.upgrade_schema()
+    s.sync_sources([RECIPE])
+    rng = random.Random(4)
+    s.upsert_items([_record(k, *_texts(rng)) for k in range(ITEMS)], now=T0)
+    yield s
+    s.engine.dispose()
+
+
+def _brute(store: Store, word: str, excludes=()) -> list[str]:
+    """Every visible item in feed order, filtered in Python."""
+    return [i.guid for i in store.query_items(limit=10_000)
+            if word in search_text(i.title, i.summary) and not any(x in search_text(i.title, i.summary)
+                                                                  for x in excludes)]
+
+
+def _found(store: Store, word: str, excludes=()) -> list[str]:
+    return [i.guid for i in store.query_items(ItemQuery(text=word, excludes=excludes, limit=10_000))]
+
+
+def _paged(store: Store, word: str, page: int = 7) -> list[str]:
+    out, before = [], None
+    while True:
+        batch = store.query_items(ItemQuery(text=word, before=before, limit=page))
+        out += [i.guid for i in batch]
+        if len(batch) < page:
+            return out
+        last = batch[-1]
+        before = (last.published or last.first_seen, last.seq)
+
+
+def _check_index(store: Store) -> None:
+    """SQLite's FTS5 compares its index with the items it indexes."""
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.begin() as conn:
+            conn.execute(text("INSERT INTO items_fts (items_fts) VALUES ('integrity-check')"))
+
+
+def _keywords():
+    texts = [fold(f) for f in FRAGMENTS]
+    pieces = st.sampled_from(texts).flatmap(
+        lambda t: st.tuples(st.integers(0, len(t)), st.integers(1, 6)).map(lambda ab: t[ab[0]:ab[0] + ab[1]]))
+    joined = st.lists(st.sampled_from(texts), min_size=2, max_size=2).map("".join).flatmap(
+        lambda t: st.integers(0, max(0, len(t) - 3)).map(lambda a: t[a:a + 5]))
+    return st.one_of(pieces, joined, st.text(alphabet=ALPHABET, min_size=1, max_size=5).map(fold)) \
+        .filter(bool)
+
+
+def test_keyword_results_equal_a_plain_substring_filter(store):
+    some = _brute(store, "乡村振兴")
+    assert 0 < len(some) < ITEMS  # the generated store has a rare-ish word to find
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(word=_keywords(), exclude=st.sampled_from(["", "abc", "%", "振兴"]))
+    def check(word, exclude):
+        excludes = (exclude,) if exclude else ()
+        assert _found(store, word, excludes) == _brute(store, word, excludes)
+
+    check()
+
+
+@pytest.mark.parametrize("word", ["乡村振兴", "abc", "quick", "100%", "a_b", "back\\slash", '引"号', "%", "_", "\\",
+                                  "兴", "ab", "ss", "über", "12", '"', "a b"])
+def test_edge_keywords_and_paging(store, word):
+    expected = _brute(store, fold(word))
+    assert _found(store, fold(word)) == expected
+    assert _paged(store, fold(word)) == expected
+
+
+def test_updates_and_deletes_keep_the_index_exact(store):
+    [first] = [i for i in store.query_items(limit=10_000) if i.url == "https://p/0"]
+    assert _found(store, "独一无二") == []
+    result = store.upsert_items([_record(0, "独一无二的标题", "新摘要", detail=DETAIL_ARTICLE)], now=T0 + timedelta(hours=1))
+    assert result.updated == 1
+    assert _found(store, "独一无二") == [first.guid]
+    old_words = [w for w in (fold(first.title), ) if len(w) >= 3 and w not in "独一无二的标题\n新摘要"]
+    for word in old_words:
+        assert first.guid not in _found(store, word)
+        assert _found(store, word) == _brute(store, word)
+    _check_index(store)
+
+    deleted = store.prune("s", max_age=None, max_items=100, keep_newest=0, now=T0 + timedelta(hours=2))
+    assert deleted > 0
+    _check_index(store)
+    for word in ("乡村振兴", "abc", "中文新闻", "独一无二"):
+        assert _found(store, word) == _brute(store, word)
+
+
+def test_the_index_is_used(store):
+    query = ItemQuery(text="乡村振兴", limit=50)
+    with store.engine.connect() as conn:
+        rare = rare_keyword(conn, query.text)
+        statement = feed_select(query, rare=rare).compile(conn, compile_kwargs={"literal_binds": True})
+        if conn.dialect.name == "sqlite":
+            assert rare and not rare_keyword(conn, "振兴")  # three characters or more
+            plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}"))
+            assert "items_fts VIRTUAL TABLE" in plan
+        else:  # the planner's choice; on a small table, show whether it can use the index at all
+            assert not rare
+            conn.execute(text("SET enable_seqscan = off"))
+            conn.execute(text("SET enable_indexscan = off"))
+            plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}"))
+            assert "ix_items_search_trgm" in plan, plan
+
+
+def test_both_sqlite_plans_agree(store):
+    """A common word is read in feed order, without the index: same rows."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("one plan on PostgreSQL")
+    with store.engine.connect() as conn:
+        for word in ("乡村振兴", "abc", "中文新", "100%", "a_b", "re1"):
+            query = ItemQuery(text=word, limit=10_000)
+            assert conn.execute(feed_select(query, rare=True)).all() == conn.execute(feed_select(query)).all()
+
+
+def test_upgrade_indexes_existing_items(database_url):
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0003_perf")
+    now = datetime(2026, 1, 1)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, name, kind, consecutive_failures) VALUES ('s', 'S', 'feed', 0)"))
+        for k, title in enumerate(["乡村振兴的新闻", "别的新闻"]):
+            conn.execute(text(
+                "INSERT INTO items (guid, url, source_id, title, editors, detail, first_seen_at, updated_at, sort_at, "
+                "search_text) VALUES (:guid, :url, 's', :title, '[]', 1, :now, :now, :now, :search)"),
+                {"guid": f"urn:uuid:{k}", "url": f"https://p/{k}", "title": title, "now": now,
+                 "search": search_text(title, None)})
+    migrate.upgrade(engine)
+    store = Store(engine)
+    assert _found(store, "乡村振兴") == ["urn:uuid:0"]
+    assert _found(store, "新闻") == ["urn:uuid:1", "urn:uuid:0"]
+    if engine.dialect.name == "sqlite":  # found through the index, not only the LIKE
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT rowid FROM items_fts WHERE items_fts MATCH '\"乡村振兴\"'")).all() != []
+        _check_index(store)
+    migrate.upgrade(engine, "0003_perf")  # and back down
+    assert _found(store, "乡村振兴") == ["urn:uuid:0"]
+    engine.dispose()
+
+
+def test_postgres_upgrades_without_the_right_to_create_the_extension(pg_database, caplog):
+    """pg_trgm needs CREATE on the database; without it the schema is still
+    brought to the head, keywords are matched by LIKE alone."""
+    import uuid
+
+    from conftest import PG_ADMIN_URL
+
+    name = f"feedsvc_np_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
+    url = make_url(PG_ADMIN_URL).set(database=name)
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as conn:
+        conn.execute(text(f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC'))
+        conn.execute(text(f'GRANT ALL ON SCHEMA public TO "{name}"'))
+    owner.dispose()
+    engine = make_engine(url.set(username=name).render_as_string(hide_password=False))
+    try:
+        with caplog.at_level("WARNING", logger="feedsvc.migrate"):
+            assert migrate.upgrade(engine) == migrate.head_revision()
+        assert "search_index_skipped" in caplog.text
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_items_search_trgm'")
+                                ).scalar_one() == 0
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()
