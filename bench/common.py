@@ -373,7 +373,7 @@ def machine() -> dict:
     except OSError:
         pass
     return {"nproc": os.cpu_count(), "cpu_model": model, "memory_gib": memory_gib,
-            "python": platform.python_version(), "platform": platform.platform(),
+            "python": platform.python_version(), "platform": f"{platform.system()} {platform.machine()}, glibc {platform.libc_ver()[1]}",
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
