@@ -148,18 +148,17 @@ class Refresher:
         process is refreshing is waited for up to `wait_seconds`, then
         reported "busy". `leased`: the caller already holds the lease."""
         recipe = self.recipes.get(source_id)
-        if recipe is None:  # removed by a recipe reload after it was asked for
-            if leased:
-                self.store.release_lease(source_id, self.holder)
-            return RefreshReport(source_id, "skipped", error="its recipe was removed", error_kind="removed")
-        with self._locks[source_id]:
-            try:
+        try:
+            if recipe is None:  # removed by a recipe reload after it was asked for
+                if leased:
+                    self.store.release_lease(source_id, self.holder)
+                return RefreshReport(source_id, "skipped", error="its recipe was removed", error_kind="removed")
+            with self._locks[source_id]:
                 report = self._refresh_leased(recipe, force, wait_seconds, leased)
-            except SQLAlchemyError as exc:  # read-only, full or down: the error cannot be kept, only told
-                error = store_error(exc)
-                log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", source_id, error.kind,
-                          error)
-                report = RefreshReport(source_id, "error", error=str(error), error_kind=error.kind)
+        except SQLAlchemyError as exc:  # read-only, full or down: the error cannot be kept, only told
+            error = store_error(exc)
+            log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", source_id, error.kind, error)
+            report = RefreshReport(source_id, "error", error=str(error), error_kind=error.kind)
         self._notify(report)
         return report
 

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import StoreError
+from feedsvc.refresh import store_error
 from feedsvc.retention import prune_sources
 from feedsvc.runtime import EXTENSION
 from feedsvc.store import utcnow
@@ -43,16 +44,13 @@ def tick(app: Flask) -> int:
         reports = rt.refresher.refresh_due()
     except (StoreError, SQLAlchemyError) as exc:
         # A store that is down or read-only: say so in one line and try again next tick.
-        log.error("tick_failed error_kind=store error=%s", _first_line(exc))
+        error = exc if isinstance(exc, StoreError) else store_error(exc)
+        log.error("tick_failed error_kind=%s error=%s", error.kind, error)
         return 0
     if reports:
         failed = sum(r.status == "error" for r in reports)
         log.info("tick_done refreshed=%d failed=%d", len(reports), failed)
     return len(reports)
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def prune(app: Flask) -> int:

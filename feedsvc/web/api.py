@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path, PurePath
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
@@ -25,7 +25,7 @@ from feedsvc.web import openapi
 # Private helpers of the feeds, reused so the API converts text, folds
 # outlet aliases and picks max-age exactly as the feeds do.
 from feedsvc.web.feeds import FORMATS, MAX_AGE_BOUNDS_SECONDS, _converted, _max_age, respond
-from feedsvc.web.state import base_url, feed_cache, outlet_directory
+from feedsvc.web.state import base_url, feed_cache, outlet_directory, refused_recipes
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -89,7 +89,7 @@ def sources():
     changed = [getattr(states.get(r.id), name, None) for r in rt.recipes.values() for name in STATUS_TIMES[:3]]
     last_modified = max((t for t in changed if t), default=EPOCH).replace(microsecond=0)
     # Files refused at the last reload: their previous version (if any) still runs.
-    refused = [{"file": PurePath(e.file).name, "key": e.key, "reason": e.reason} for e in rt.recipe_errors]
+    refused = [{"file": file, "key": key, "reason": reason} for file, key, reason in refused_recipes()]
     return respond(RenderedFeed(_dump({"sources": data, "recipe_errors": refused}), JSON_TYPE, last_modified,
                                 MAX_AGE_BOUNDS_SECONDS[0]))
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from pathlib import PurePath
-
 from flask import Blueprint, Response, current_app, render_template
 
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from feedsvc.render.meta import DEFAULT_ZONE
 from feedsvc.runtime import runtime
 from feedsvc.web.feeds import FORMATS
-from feedsvc.web.state import base_url, outlet_directory
+from feedsvc.web.state import base_url, outlet_directory, refused_recipes
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
@@ -49,12 +47,7 @@ def index():
     return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
                            items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
-                           base=base_url(), zone=DEFAULT_ZONE, recipe_errors=_refused(rt.recipe_errors))
-
-
-def _refused(errors) -> list[tuple[str, str, str]]:
-    # File names only: where the recipes folder is is none of a visitor's business.
-    return [(PurePath(e.file).name, e.key, e.reason) for e in errors]
+                           base=base_url(), zone=DEFAULT_ZONE, recipe_errors=refused_recipes())
 
 
 @bp.get("/metrics")
@@ -64,13 +57,13 @@ def metrics():
 
 @bp.get("/healthz")
 def healthz():
-    store = runtime().store
+    rt = runtime()
     try:
-        count = store.count_items()
-        failing = sorted(s.id for s in store.source_states() if s.consecutive_failures and s.id in runtime().recipes)
+        count = rt.store.count_items()
+        failing = sorted(s.id for s in rt.store.source_states() if s.consecutive_failures and s.id in rt.recipes)
     except Exception as exc:  # any store failure means unhealthy
         # The database's own message can name hosts and users: it goes to
         # the log, and the public answer says only what failed.
         log.error("healthz_failed error_kind=%s error=%s", type(exc).__name__, exc)
         return {"status": "error", "store": "unavailable", "error_kind": type(exc).__name__}, 503
-    return {"status": "ok", "items": count, "sources": len(runtime().recipes), "failing_sources": failing}
+    return {"status": "ok", "items": count, "sources": len(rt.recipes), "failing_sources": failing}

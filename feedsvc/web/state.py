@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from flask import current_app
 
 from feedsvc.feedcache import FeedCache
@@ -36,3 +38,9 @@ def base_url() -> str:
     from flask import request
 
     return (current_app.config["BASE_URL"] or request.host_url).rstrip("/")
+
+
+def refused_recipes() -> list[tuple[str, str, str]]:
+    """Recipe files refused at the last reload as (file name, key, reason):
+    file names only, as where the recipes folder lives is no visitor's business."""
+    return [(PurePath(e.file).name, e.key, e.reason) for e in runtime().recipe_errors]
