@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from feedsvc.schema import items, outlet_stats
+from feedsvc.schema import insert_if_absent, items, outlet_stats
 
 
 @dataclass(frozen=True)
@@ -88,12 +88,7 @@ def _create(conn: Connection, name: str, first_id: int) -> None:
     from feedsvc.outlets import slugify
 
     row = {"name": name, "slug": slugify(name), "item_count": 0, "latest": None, "first_id": first_id}
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    # Another writer may create the same outlet at the same time.
-    conn.execute(upsert(outlet_stats).values(**row).on_conflict_do_nothing(index_elements=["name"]))
+    insert_if_absent(conn, outlet_stats, "name", row)
 
 
 def read(conn: Connection) -> list[OutletStat]:

@@ -122,3 +122,13 @@ outlet_stats = Table(
     Column("latest", UTCDateTime),
     Column("first_id", Integer, nullable=False),
 )
+
+
+def insert_if_absent(conn, table: Table, key: str, row: dict) -> None:
+    """Insert `row` unless one with its `key` exists: processes starting or
+    writing at the same time may add the same row, and one of them wins."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    conn.execute(upsert(table).values(**row).on_conflict_do_nothing(index_elements=[key]))

@@ -20,7 +20,7 @@ from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, r
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
 from feedsvc.search import author_keys, search_text
-from feedsvc.schema import http_validators, items, sources, store_state
+from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
 
 _CONTENT_FIELDS = ("title", "summary", "body_html")
 _MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "image_url", "published_at",
@@ -166,8 +166,8 @@ class Store:
                     conn.execute(update(sources).where(sources.c.id == recipe.id)
                                  .values(name=recipe.name, kind=recipe.kind))
                 else:
-                    conn.execute(insert(sources).values(id=recipe.id, name=recipe.name, kind=recipe.kind,
-                                                        consecutive_failures=0))
+                    insert_if_absent(conn, sources, "id", dict(id=recipe.id, name=recipe.name, kind=recipe.kind,
+                                                               consecutive_failures=0))
 
     def source_states(self) -> list[SourceState]:
         with self.engine.connect() as conn:

@@ -157,3 +157,33 @@ def test_claim_due_gives_each_due_source_to_one_claimer(store):
     assert store.claim_due("b", ttl, ["s", "t"], limit=10, now=T0) == []
     # Later: "a" never finished (its lease ran out) and "t" came due.
     assert store.claim_due("b", ttl, ["s", "t"], limit=10, now=T0 + timedelta(hours=2)) == ["s", "t"]
+
+
+def test_processes_starting_together_add_each_source_once(database_url):
+    """Web workers start at the same instant and each makes sure the source
+    rows exist: the loser of a race must not fail to start."""
+    import threading
+
+    first = Store.from_url(database_url)
+    first.upgrade_schema()
+    stores = [first, *(Store.from_url(database_url) for _ in range(3))]
+    recipes = [parse_recipe(f'id = "n{i}"\nname = "N{i}"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/"]\n',
+                            f"n{i}.toml") for i in range(20)]
+    barrier, failures = threading.Barrier(len(stores)), []
+
+    def start(store):
+        barrier.wait()
+        try:
+            store.sync_sources(recipes)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(s.id for s in first.source_states()) == sorted(r.id for r in recipes)
+    for store in stores:
+        store.engine.dispose()
