@@ -94,6 +94,7 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Serve the bundled snapshot site on loopback and read only it.")
 def serve(host: str, port: int, threads: int, demo: bool) -> None:
     """Run the web service."""
+    from feedsvc.scheduler import shutdown_app
     from feedsvc.server import run_server
     from feedsvc.snapshot import SnapshotServer
 
@@ -107,7 +108,7 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, rt.store.outlets())
         rt.refresher.close()
         rt.store.engine.dispose()  # the server process opens its own connections
-    run_server(lambda: _serving_app(config), host, port, threads)
+    run_server(lambda: _serving_app(config), host, port, threads, on_exit=shutdown_app)
 
 
 def _serving_app(config: dict | None):
@@ -135,7 +136,7 @@ def run_scheduler() -> None:
     import signal
     import threading
 
-    from feedsvc.scheduler import make_scheduler, request_reload
+    from feedsvc.scheduler import make_scheduler, request_reload, stop_scheduler
 
     app = _make_app()
     scheduler = make_scheduler(app, blocking=True)
@@ -144,7 +145,7 @@ def run_scheduler() -> None:
 
     def stop(signum, _frame):
         click.echo(f"signal {signum}: stopping after the running refresh", err=True)
-        scheduler.shutdown(wait=False)
+        stop_scheduler(scheduler, app)
 
     def reload(_signum, _frame):
         # Not in the handler itself: it may interrupt the scheduler while
@@ -158,7 +159,11 @@ def run_scheduler() -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        pass
+        stop_scheduler(scheduler, app)
+    # The tick runs in a scheduler thread: wait for it here, before the
+    # interpreter starts shutting down under it.
+    app.extensions["feedsvc"].refresher.stop(wait=True)
+    click.echo("scheduler: stopped", err=True)
 
 
 def _serve_metrics(app, port: int, address: str) -> None:

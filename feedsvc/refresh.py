@@ -126,9 +126,21 @@ class Refresher:
         self.fetcher = PoliteFetcher(self.fetch_settings)
         self.client = self.fetcher.client
         self._locks = {source_id: threading.Lock() for source_id in self.recipes}
+        self._stopping = threading.Event()
+        self._claiming = threading.Lock()  # held while refresh_due runs, so stop() can wait for it
 
     def close(self) -> None:
         self.fetcher.close()
+
+    def stop(self, wait: bool = False) -> None:
+        """Claim no more due sources. The refreshes already claimed finish
+        (with `wait`, before this returns), so a stopping process neither
+        leaves leases behind nor starts threads while the interpreter shuts
+        down."""
+        self._stopping.set()
+        if wait:
+            with self._claiming:
+                pass
 
     def use_recipes(self, recipes: Iterable[Recipe]) -> None:
         """Run a reloaded set of recipes from now on. One assignment swaps
@@ -218,13 +230,16 @@ class Refresher:
         claimed a few at a time, so several schedulers share them out and a
         lease never runs out while its source waits in a queue."""
         reports: list[RefreshReport] = []
-        while True:
-            claimed = self.store.claim_due(self.holder, self.lease_ttl, list(self.recipes), self.concurrency, now)
-            if not claimed:
-                return reports
-            reports += self.refresh_many(claimed, leased=True)
-            if now is not None:  # a fixed clock (tests) would see the same sources due again
-                return reports
+        with self._claiming:
+            while not self._stopping.is_set():
+                claimed = self.store.claim_due(self.holder, self.lease_ttl, list(self.recipes),
+                                               self.concurrency, now)
+                if not claimed:
+                    break
+                reports += self.refresh_many(claimed, leased=True)
+                if now is not None:  # a fixed clock (tests) would see the same sources due again
+                    break
+        return reports
 
     def _backoff_report(self, source_id: str) -> RefreshReport | None:
         state = self.store.source_state(source_id)

@@ -71,6 +71,15 @@ def request_reload(scheduler: BaseScheduler, app: Flask) -> None:
     scheduler.modify_job(RELOAD_JOB, next_run_time=datetime.now(timezone.utc))
 
 
+def stop_scheduler(scheduler: BaseScheduler, app: Flask) -> None:
+    """Stop ticking and let the running refreshes finish, so no lease is
+    left behind. Safe from a signal handler: it never waits on the
+    scheduler's own locks."""
+    app.extensions[EXTENSION].refresher.stop()
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
 def make_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone.utc)
     scheduler.add_job(
@@ -98,3 +107,12 @@ def init_app(app: Flask) -> BaseScheduler:
     scheduler.start()
     app.extensions[SCHEDULER_EXTENSION] = scheduler
     return scheduler
+
+
+def shutdown_app(app: Flask) -> None:
+    """Stop the scheduler started by init_app and wait for its running
+    refreshes (the web server's worker is exiting)."""
+    scheduler = app.extensions.get(SCHEDULER_EXTENSION)
+    if scheduler is not None:
+        stop_scheduler(scheduler, app)
+        app.extensions[EXTENSION].refresher.stop(wait=True)

@@ -24,9 +24,11 @@ class _EmbeddedGunicorn(BaseApplication):
         return self.factory()
 
 
-def run_server(factory: Callable, host: str, port: int, threads: int) -> None:
+def run_server(factory: Callable, host: str, port: int, threads: int,
+               on_exit: Callable | None = None) -> None:
     """One worker process with `threads` request threads: the embedded
-    default keeps one writer to SQLite and room for slow clients."""
+    default keeps one writer to SQLite and room for slow clients.
+    `on_exit(app)` runs in the worker as it stops."""
     options = {
         "bind": f"{host}:{port}",
         "workers": 1,
@@ -41,4 +43,9 @@ def run_server(factory: Callable, host: str, port: int, threads: int) -> None:
         # No control socket in $HOME: one embedded worker needs no runtime control.
         "control_socket_disable": True,
     }
+    if on_exit is not None:
+        def worker_exit(_server, worker) -> None:
+            if getattr(worker, "wsgi", None) is not None:  # None when the app failed to load
+                on_exit(worker.wsgi)
+        options["worker_exit"] = worker_exit
     _EmbeddedGunicorn(factory, options).run()
