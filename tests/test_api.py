@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
 from feedsvc.web.openapi import DOCUMENT
+from conftest import examples
 
 ALL = 11
 FORMATS = FormatChecker()
@@ -309,7 +310,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @schema.parametrize()
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=list(HealthCheck))
 def test_generated_requests_get_documented_answers(case, fuzzed_app):
     # Schemathesis asks for gzip but its WSGI transport does not unzip;
     # gzip has its own test (test_validators_cors_and_gzip).

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
+from conftest import examples
 
 KEYS = st.sampled_from(["outlet", "source", "q", "exclude", "author", "since", "until", "limit", "before",
                         "convert", "x", "", "utm_source"])
@@ -30,14 +31,14 @@ def client(tmp_path_factory):
     yield app.test_client()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=PATHS, params=st.lists(st.tuples(KEYS, VALUES), max_size=6))
 def test_no_query_string_makes_a_500(client, path, params):
     response = client.get(path, query_string=params)
     assert response.status_code in (200, 304, 400, 404), (params, response.get_data(as_text=True))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=80))
 def test_raw_query_bytes(client, raw):
     response = client.get("/feeds/all.atom", environ_overrides={"QUERY_STRING": raw.decode("latin-1")})

@@ -19,6 +19,8 @@ from feedsvc.recipes import parse_recipe
 from feedsvc.search import fold, search_text
 from feedsvc.store import Store, make_engine
 
+from conftest import examples
+
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 RECIPE = parse_recipe('id = "s"\nname = "S"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/"]\n', "s.toml")
 # Chinese, full-width, mixed case, what folding changes (ß, ①, Ü) and LIKE's
@@ -95,7 +97,7 @@ def test_keyword_results_equal_a_plain_substring_filter(store):
     some = _brute(store, "乡村振兴")
     assert 0 < len(some) < ITEMS  # the generated store has a rare-ish word to find
 
-    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(word=_keywords(), exclude=st.sampled_from(["", "abc", "%", "振兴"]))
     def check(word, exclude):
         excludes = (exclude,) if exclude else ()

@@ -58,9 +58,21 @@ def _strip_invalid_characters(root) -> None:
             if value and has_invalid(value):
                 setattr(element, name, strip_invalid(value))
         if isinstance(element.tag, str):
-            for key, value in element.attrib.items():
-                if has_invalid(value):
-                    element.set(key, strip_invalid(value))
+            attributes = element.attrib.items()
+            if any(has_invalid(key) or has_invalid(value) for key, value in attributes):
+                _rewrite_attributes(element, attributes)
+
+
+def _rewrite_attributes(element, attributes) -> None:
+    # lxml can neither set nor delete an attribute whose name it refuses,
+    # so all are cleared and the valid ones put back; such a name is dropped.
+    element.attrib.clear()
+    for key, value in attributes:
+        if not has_invalid(key):
+            try:
+                element.set(key, strip_invalid(value))
+            except ValueError:  # a name lxml refuses for other reasons than characters
+                continue
 
 
 def canonical_url(root, fetched_url: str) -> str:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from feedsvc.app import create_app
 from procs import free_port, running, wait_for
+from conftest import examples
 
 PACKAGE = Path(__file__).resolve().parents[2] / "feedsvc"
 SECRETS = (b"def create_app", b"root:x:0:0", b"SETTINGS", b"[article]")
@@ -150,7 +151,7 @@ def test_api_errors_keep_their_json_shape(client):
         assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=60), prefix=st.sampled_from(["/", "/static/", "/feeds/outlet/", "/feeds/source/",
                                                           "/api/", "/feeds/"]))
 def test_random_path_bytes_are_never_a_500(client, raw, prefix):
