@@ -261,7 +261,7 @@ def sources() -> None:
     counts = rt.store.source_item_counts()
     rows = [(s.id, s.kind, _when(s.last_success_at), s.consecutive_failures, _when(s.next_run_at),
              counts.get(s.id, ""), (s.last_error or "")[:60]) for s in rt.store.source_states() if s.id in rt.recipes]
-    click.echo(format_table(["source", "kind", "last success", "failures", "next run", "items", "last error"], rows))
+    click.echo(format_table(["source", "kind", "last success (UTC)", "failures", "next run (UTC)", "items", "last error"], rows))
     if rt.recipe_errors:
         click.echo("\nrecipe files refused (a running service keeps their last good version):")
         click.echo(format_table(["file", "key", "reason"], [(e.file, e.key, e.reason) for e in rt.recipe_errors]))
@@ -277,7 +277,7 @@ def outlets() -> None:
     rt = app.extensions["feedsvc"]
     directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
     rows = [(o.name, o.slug, o.count, _when(o.latest)) for o in directory]
-    click.echo(format_table(["outlet", "slug", "items", "latest"], rows))
+    click.echo(format_table(["outlet", "slug", "items", "latest (UTC)"], rows))
 
 
 def _when(value) -> str:

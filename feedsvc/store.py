@@ -21,6 +21,7 @@ from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, Up
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
 from feedsvc.search import author_keys, search_text
 from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
+from feedsvc.schema import outlet_stats as outlet_stats_table
 
 _CONTENT_FIELDS = ("title", "summary", "body_html")
 _MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "image_url", "published_at",
@@ -444,8 +445,11 @@ class Store:
         visible = items.c.gone_at.is_(None)
         newest = (items.c.sort_at.desc(), items.c.id.desc())
         shown = set(conn.execute(select(items.c.id).where(visible).order_by(*newest).limit(limit)).scalars())
-        for column in (items.c.outlet, items.c.source_id):
-            for value in conn.execute(select(column).where(visible, column.is_not(None)).distinct()).scalars():
+        # Which outlets and sources have feeds is read from their own tables,
+        # not from a DISTINCT over every item.
+        outlet_names = select(outlet_stats_table.c.name).where(outlet_stats_table.c.item_count > 0)
+        for column, values in ((items.c.outlet, outlet_names), (items.c.source_id, select(sources.c.id))):
+            for value in conn.execute(values).scalars():
                 shown |= set(conn.execute(select(items.c.id).where(visible, column == value)
                                           .order_by(*newest).limit(limit)).scalars())
         return shown

@@ -53,8 +53,9 @@ def test_refresh_sources_outlets(env):
     assert report[0]["new"] == 0 and report[0]["status"] == "ok"
     sources = run("sources").output
     assert "iqilu-shandong" in sources and "listing_page" in sources
+    assert "last success (UTC)" in sources and "next run (UTC)" in sources  # times say their zone
     outlets = run("outlets").output.splitlines()
-    assert len(outlets) == 2 + 5
+    assert len(outlets) == 2 + 5 and outlets[0].split() == ["outlet", "slug", "items", "latest", "(UTC)"]
     assert any("胶东在线" in line and "jiaodong-zaixian" in line and " 2 " in line for line in outlets)
     unknown = CliRunner().invoke(main, ["refresh", "nope"])
     assert unknown.exit_code != 0 and "unknown source" in unknown.output

@@ -16,21 +16,23 @@ NOW = datetime.now(timezone.utc)
 ITEMS = 80  # one a day: more than a default feed (50) shows
 
 
-def rss(count: int) -> bytes:
+def rss(count: int, rare_days: range = range(0)) -> bytes:
+    """One item a day; those of `rare_days` name their own outlet (稀有社)."""
     entries = "".join(
         f"<item><title>第{n}天的新闻</title><link>https://news.example.cn/{n}.html</link>"
         f"<guid>https://news.example.cn/{n}.html</guid>"
-        f"<pubDate>{format_datetime(NOW - timedelta(days=n, hours=1))}</pubDate></item>"
+        + ('<source url="https://rare.example.cn/">稀有社</source>' if n in rare_days else "")
+        + f"<pubDate>{format_datetime(NOW - timedelta(days=n, hours=1))}</pubDate></item>"
         for n in range(count))
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>测试</title>'
             f"<link>https://news.example.cn/</link><description>d</description>{entries}</channel></rss>").encode()
 
 
-def write_recipe(folder, url: str, retention: str = "") -> None:
+def write_recipe(folder, url: str, retention: str = "", outlet: str = 'outlet = "测试日报"\n') -> None:
     folder.mkdir(exist_ok=True)
     (folder / "daily.toml").write_text(
         f'id = "daily"\nname = "Daily"\nkind = "feed"\nstart_urls = ["{url}"]\n'
-        f'outlet = "测试日报"\nobey_robots_txt = false\n{retention}', encoding="utf-8")
+        f'{outlet}obey_robots_txt = false\n{retention}', encoding="utf-8")
 
 
 def make_app(tmp_path, database_url):
@@ -90,6 +92,23 @@ def test_prune_deletes_old_items_but_never_what_default_feeds_show(tmp_path, htt
     # The feed still lists the pruned days; they must not come back.
     [report] = app.extensions["feedsvc"].refresher.refresh_many(["daily"], force=True)
     assert report.status == "ok" and store.count_items() == 50
+    close(app)
+
+
+def test_prune_keeps_what_a_small_outlets_feed_shows(tmp_path, httpserver, database_url):
+    """Five old items are all a small outlet has: past the source's limit
+    and outside the source and all-items feeds, but its outlet feed shows them."""
+    rare_days = range(70, 75)
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(ITEMS, rare_days), content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    write_recipe(tmp_path / "feeds", url, "retention_max_items = 20\n", outlet="")
+    app = make_app(tmp_path, database_url)
+    assert app.extensions["feedsvc"].refresher.refresh_many(["daily"])[0].new == ITEMS
+    paths = ("/feeds/outlet/稀有社.atom", "/feeds/outlet/测试.atom", "/feeds/all.atom")  # 测试: the feed's title
+    shown = {path: feed_ids(app, path) for path in paths}
+    assert len(shown["/feeds/outlet/稀有社.atom"]) == len(rare_days)
+    assert prune(app) == ITEMS - 50 - len(rare_days)
+    assert {path: feed_ids(app, path) for path in paths} == shown
     close(app)
 
 
