@@ -147,7 +147,7 @@ def open_store(url: str):
 def bulk_rows(start: int, stop: int, now: datetime) -> list[dict]:
     """Rows exactly as Store._insert writes them, derived columns included."""
     from feedsvc.search import author_keys, search_text
-    from feedsvc.store import mint_guid
+    from feedsvc.item_merge import mint_guid
 
     rows = []
     derived: dict[int, tuple[str, str | None]] = {}

@@ -1,21 +1,23 @@
 """The store: items deduplicated by canonical URL, and per-source state.
 
 Writes happen in one transaction per refresh, so a failed fetch or a crash
-mid-refresh never leaves half an update, and nothing is ever deleted here."""
+mid-refresh never leaves half an update; items are deleted only by
+retention (`prune`)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from feedsvc import migrate, outlet_stats
+from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
+from feedsvc.item_merge import (CONTENT_FIELDS, derive_search_columns, merge_changes, mint_guid, record_values,
+                                tally_change)
 from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, rare_keyword, ref_of, stored
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
@@ -23,52 +25,12 @@ from feedsvc.search import author_keys, search_text
 from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
 from feedsvc.schema import outlet_stats as outlet_stats_table
 
-_CONTENT_FIELDS = ("title", "summary", "body_html")
-_MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "image_url", "published_at",
-                  "published_precision")
-
-
 class SchemaOutOfDate(FeedsvcError):
     pass
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def mint_guid(url: str) -> str:
-    """Computed once at first insert and stored: later changes to URL
-    handling must never change an id readers already have."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}"
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # Autocommit at the driver level; SQLAlchemy's "begin" hook below
-    # issues BEGIN itself, so writers can take the lock up front.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # BEGIN IMMEDIATE for writers: a deferred transaction that later wants
-    # to write can fail with "database is locked" without waiting.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        path = url.removeprefix("sqlite:///")
-        if path.startswith("file:"):  # a URI filename, e.g. file:/srv/feedsvc.sqlite3?mode=ro&uri=true
-            path = path.removeprefix("file:").split("?")[0]
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    return engine
 
 
 @dataclass
@@ -85,42 +47,6 @@ class SourceState:
     consecutive_failures: int
     lease_holder: str | None = None
     lease_expires_at: datetime | None = None
-
-
-def _record_values(record: ItemRecord) -> dict:
-    published = record.published
-    return {
-        "title": record.title,
-        "summary": record.summary,
-        "body_html": record.body_html,
-        "author": record.author,
-        "outlet": record.outlet,
-        "editors": list(record.editors),
-        "image_url": record.image,
-        "published_at": published.value if published else None,
-        "published_precision": published.precision if published else None,
-    }
-
-
-def _merge(row: dict, record: ItemRecord) -> dict:
-    """Fields to change. A page with less detail than the stored item (a
-    listing entry after the full article) only fills gaps."""
-    incoming = _record_values(record)
-    outranks = record.detail >= row["detail"]
-    changes = {}
-    for name in _MERGED_FIELDS:
-        new = incoming[name]
-        if new in (None, "", []) or new == row[name]:
-            continue
-        if outranks or row[name] in (None, "", []):
-            changes[name] = new
-    if "published_at" not in changes:
-        changes.pop("published_precision", None)
-    elif "published_precision" not in changes:
-        changes["published_precision"] = incoming["published_precision"]
-    if record.detail > row["detail"]:
-        changes["detail"] = record.detail
-    return changes
 
 
 class Store:
@@ -281,18 +207,18 @@ class Store:
                     result.outlets_changed.add(record.outlet)
                     tally.added(row["outlet"], row["id"])
                     continue
-                changes = _merge(row, record)
+                changes = merge_changes(row, record)
                 if not changes:
                     continue
-                if any(name in changes for name in _CONTENT_FIELDS):
+                if any(name in changes for name in CONTENT_FIELDS):
                     changes["updated_at"] = now
                     result.outlets_changed.update({row["outlet"], changes.get("outlet")})
                     if record.url not in touched_new:
                         touched_updated.add(record.url)
                 if "published_at" in changes:
                     changes["sort_at"] = changes["published_at"]
-                _tally_change(tally, row, changes)
-                _derive_search_columns(changes, {**row, **changes})
+                tally_change(tally, row, changes)
+                derive_search_columns(changes, {**row, **changes})
                 conn.execute(update(items).where(items.c.id == row["id"])
                              .values(**changes, revision=items.c.revision + 1))
                 row.update(changes)
@@ -305,7 +231,7 @@ class Store:
         return result
 
     def _insert(self, conn: Connection, record: ItemRecord, now: datetime) -> dict:
-        values = _record_values(record)
+        values = record_values(record)
         values.update(guid=mint_guid(record.url), url=record.url, source_id=record.source_id, detail=record.detail,
                       first_seen_at=now, updated_at=now, sort_at=values["published_at"] or now,
                       search_text=search_text(values["title"], values["summary"]),
@@ -462,23 +388,3 @@ class Store:
 def _chunks(values: list, size: int):
     for start in range(0, len(values), size):
         yield values[start:start + size]
-
-
-def _derive_search_columns(changes: dict, merged: dict) -> None:
-    if "title" in changes or "summary" in changes:
-        changes["search_text"] = search_text(merged["title"], merged["summary"])
-    if "author" in changes:
-        changes["author_keys"] = author_keys(merged["author"])
-
-
-def _tally_change(tally: OutletTally, row: dict, changes: dict) -> None:
-    """What an update does to the outlet statistics: an item moving to
-    another outlet, or to another time."""
-    visible = row.get("gone_at") is None
-    if "outlet" in changes:
-        if visible:
-            tally.removed(row["outlet"])
-        tally.added(changes["outlet"], row["id"], visible)
-    elif "sort_at" in changes and visible:
-        tally.moved(row["outlet"])
-

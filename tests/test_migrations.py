@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from feedsvc import migrate
 from feedsvc.schema import metadata
-from feedsvc.store import Store, make_engine
+from feedsvc.engine import make_engine
+from feedsvc.store import Store
 
 
 def _insert_item(engine) -> None:

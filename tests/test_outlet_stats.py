@@ -14,7 +14,8 @@ from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord, Timestamp
 from feedsvc.outlets import OutletDirectory, slugify
 from feedsvc.recipes import parse_recipe
 from feedsvc.schema import items
-from feedsvc.store import Store, make_engine
+from feedsvc.engine import make_engine
+from feedsvc.store import Store
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 RECIPE = parse_recipe('id = "s"\nname = "S"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/"]\n', "s.toml")

@@ -17,7 +17,8 @@ from feedsvc.item_rows import feed_select, rare_keyword
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemQuery, ItemRecord, Timestamp
 from feedsvc.recipes import parse_recipe
 from feedsvc.search import fold, search_text
-from feedsvc.store import Store, make_engine
+from feedsvc.engine import make_engine
+from feedsvc.store import Store
 
 from conftest import examples
 

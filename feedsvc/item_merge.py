@@ -1,0 +1,77 @@
+"""What a write does to a stored item: the row a new record becomes, and
+the changes a record makes to a known one. The store applies them."""
+
+from __future__ import annotations
+
+import uuid
+
+from feedsvc.models import ItemRecord
+from feedsvc.outlet_stats import OutletTally
+from feedsvc.search import author_keys, search_text
+
+# A change to these is a change readers see: it moves updated_at.
+CONTENT_FIELDS = ("title", "summary", "body_html")
+MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "image_url", "published_at",
+                  "published_precision")
+
+
+def mint_guid(url: str) -> str:
+    """Computed once at first insert and stored: later changes to URL
+    handling must never change an id readers already have."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}"
+
+
+def record_values(record: ItemRecord) -> dict:
+    published = record.published
+    return {
+        "title": record.title,
+        "summary": record.summary,
+        "body_html": record.body_html,
+        "author": record.author,
+        "outlet": record.outlet,
+        "editors": list(record.editors),
+        "image_url": record.image,
+        "published_at": published.value if published else None,
+        "published_precision": published.precision if published else None,
+    }
+
+
+def merge_changes(row: dict, record: ItemRecord) -> dict:
+    """Fields to change. A page with less detail than the stored item (a
+    listing entry after the full article) only fills gaps."""
+    incoming = record_values(record)
+    outranks = record.detail >= row["detail"]
+    changes = {}
+    for name in MERGED_FIELDS:
+        new = incoming[name]
+        if new in (None, "", []) or new == row[name]:
+            continue
+        if outranks or row[name] in (None, "", []):
+            changes[name] = new
+    if "published_at" not in changes:
+        changes.pop("published_precision", None)
+    elif "published_precision" not in changes:
+        changes["published_precision"] = incoming["published_precision"]
+    if record.detail > row["detail"]:
+        changes["detail"] = record.detail
+    return changes
+
+
+def derive_search_columns(changes: dict, merged: dict) -> None:
+    if "title" in changes or "summary" in changes:
+        changes["search_text"] = search_text(merged["title"], merged["summary"])
+    if "author" in changes:
+        changes["author_keys"] = author_keys(merged["author"])
+
+
+def tally_change(tally: OutletTally, row: dict, changes: dict) -> None:
+    """What an update does to the outlet statistics: an item moving to
+    another outlet, or to another time."""
+    visible = row.get("gone_at") is None
+    if "outlet" in changes:
+        if visible:
+            tally.removed(row["outlet"])
+        tally.added(changes["outlet"], row["id"], visible)
+    elif "sort_at" in changes and visible:
+        tally.moved(row["outlet"])
+
