@@ -56,15 +56,20 @@ class Decision:
     reason: str = ""
 
 
+def check_bearer(header: str | None, token: str, setting: str) -> Decision:
+    """An `Authorization` header against the configured token, compared in
+    constant time. `setting` names the token in the 401 message."""
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return Decision(401, f"send Authorization: Bearer <FEEDSVC_{setting}>")
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return Decision(403, "wrong token")
+    return Decision(200)
+
+
 def authorize(request: Request, token: str | None, trusted: list[Network]) -> Decision:
     if token:
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
-            return Decision(401, "send Authorization: Bearer <FEEDSVC_REFRESH_TOKEN>")
-        if not hmac.compare_digest(given.strip().encode(), token.encode()):
-            return Decision(403, "wrong token")
-        return Decision(200)
+        return check_bearer(request.headers.get("Authorization"), token, "REFRESH_TOKEN")
     address = client_address(request, trusted)
     if address is None or not address.is_loopback:
         return Decision(403, "no FEEDSVC_REFRESH_TOKEN is set, so only loopback clients may refresh")

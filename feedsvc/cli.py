@@ -168,10 +168,10 @@ def run_scheduler() -> None:
 
 def _serve_metrics(app, port: int, address: str) -> None:
     """The worker has no web server: Prometheus scrapes this port instead."""
-    from prometheus_client import start_http_server
+    from feedsvc.metrics_port import serve_metrics
 
     try:
-        start_http_server(port, addr=address, registry=app.extensions["feedsvc"].metrics.registry)
+        serve_metrics(app.extensions["feedsvc"].metrics.registry, address, port, app.config["METRICS_TOKEN"])
     except OSError as exc:
         raise click.ClickException(f"cannot serve metrics on {address}:{port}: {exc.strerror or exc}") from None
     click.echo(f"scheduler: metrics at http://{address}:{port}/metrics", err=True)

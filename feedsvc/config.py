@@ -64,6 +64,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULER_TICK_SECONDS", 30.0, "How often the scheduler looks for due sources.", float),
     Setting("SCHEDULER_METRICS_PORT", 0, "Port on which `feedsvc scheduler` serves its Prometheus metrics at `/metrics` (0: none; web processes serve `/metrics` themselves).", int),
     Setting("SCHEDULER_METRICS_ADDRESS", "127.0.0.1", "Address the scheduler's metrics port listens on (`0.0.0.0` for every interface)."),
+    Setting("METRICS_TOKEN", None, "Bearer token that `/metrics` requires, on web processes and on the scheduler's metrics port (Prometheus: `authorization: {credentials: …}`). Unset: anyone who reaches `/metrics` may read it, so keep it behind the proxy."),
     Setting("RECIPES_RELOAD_SECONDS", 5.0, "How often a running process looks for added, removed or edited recipe files and loads them (0: only on SIGHUP to `feedsvc scheduler`, or at restart).", float),
     Setting("OUTLET_ALIASES", {}, "JSON object mapping outlet names to the name they are shown and filtered as, e.g. `{\"大众网\": \"大众日报\"}`: one outlet, one feed.", _json_object),
     Setting("CACHE_CHECK_INTERVAL_SECONDS", 0.25, "How often a web process checks the store for changes before serving a cached feed.", float),

@@ -171,13 +171,16 @@ def test_scheduler_serves_metrics_on_its_own_port(tmp_path, recipes_dir):
     port = free_port()
     env = {"FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"), "FEEDSVC_RECIPES_PATH": str(recipes_dir),
            "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FEEDSVC_FETCH_HOST_DELAY_SECONDS": "0",
-           "FEEDSVC_SCHEDULER_TICK_SECONDS": "0.5", "FEEDSVC_SCHEDULER_METRICS_PORT": str(port)}
+           "FEEDSVC_SCHEDULER_TICK_SECONDS": "0.5", "FEEDSVC_SCHEDULER_METRICS_PORT": str(port),
+           "FEEDSVC_METRICS_TOKEN": "scrape-me"}
     with running(["scheduler"], env) as proc:
         deadline, m = time.monotonic() + 60, {}
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.stdout.read()
             try:
-                m = samples(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text)
+                response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2,
+                                     headers={"Authorization": "Bearer scrape-me"})
+                m = samples(response.text)
             except httpx.TransportError:
                 m = {}
             # Both refreshes run at once; wait for the slower one too.
@@ -189,3 +192,38 @@ def test_scheduler_serves_metrics_on_its_own_port(tmp_path, recipes_dir):
         assert value(m, "feedsvc_items_ingested_total", source="good", change="new") == 3
         assert value(m, "feedsvc_source_items", source="good") == 3
         assert ("feedsvc_scheduler_lag_seconds", ()) in m
+        refused = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+        assert refused.status_code == 401 and "feedsvc_" not in refused.text
+
+
+def test_web_metrics_need_the_token_when_one_is_set(tmp_path, recipes_dir, database_url):
+    app = make_app(tmp_path, recipes_dir, database_url, METRICS_TOKEN="scrape-me")
+    client = app.test_client()
+    missing = client.get("/metrics")
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == "Bearer"
+    assert "FEEDSVC_METRICS_TOKEN" in missing.get_data(as_text=True)
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Basic c2NyYXBlLW1lOg=="}).status_code == 401
+    response = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert response.status_code == 200 and ("feedsvc_recipes", ()) in samples(response.get_data(as_text=True))
+    close(app)
+
+
+@pytest.mark.parametrize("token", [None, "scrape-me"])
+def test_metrics_port_answers_prometheus(tmp_path, recipes_dir, token):
+    """The scheduler's port, in process over real HTTP: open without a
+    token, closed to anyone without it otherwise."""
+    from feedsvc.metrics_port import serve_metrics
+
+    app = make_app(tmp_path, recipes_dir, f"sqlite:///{tmp_path / 'm.db'}")
+    server = serve_metrics(app.extensions["feedsvc"].metrics.registry, "127.0.0.1", 0, token)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.get(url, headers=headers, timeout=5)
+        assert response.status_code == 200 and ("feedsvc_recipes", ()) in samples(response.text)
+        assert httpx.get(url, timeout=5).status_code == (401 if token else 200)
+    finally:
+        server.shutdown()
+        server.server_close()
+        close(app)

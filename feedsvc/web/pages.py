@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 
+from feedsvc.auth import check_bearer
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from feedsvc.render.meta import DEFAULT_ZONE
 from feedsvc.runtime import runtime
@@ -52,6 +53,12 @@ def index():
 
 @bp.get("/metrics")
 def metrics():
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        decision = check_bearer(request.headers.get("Authorization"), token, "METRICS_TOKEN")
+        if decision.status != 200:
+            return Response(decision.reason + "\n", status=decision.status, content_type="text/plain; charset=utf-8",
+                            headers={"WWW-Authenticate": "Bearer"})
     return Response(runtime().metrics.exposition(), content_type=METRICS_CONTENT_TYPE)
 
 
