@@ -192,9 +192,11 @@ def table(groups: dict) -> list[tuple[str, str, str]]:
                 rows.append(("scale", backend, data["skipped"]))
             for size in sorted((k for k in data if k.isdigit()), key=int):
                 e = data[size]
-                rows.append(("scale", f"{backend} {int(size):,}: outlet 50 / all 50 / q= 1 % / q= none",
+                rows.append(("scale", f"{backend} {int(size):,}: outlet 50 / all 50 / q= 1 % / q= none "
+                                      "/ q= none, 2 chars",
                              f"{e['outlet_50']['median_ms']} / {e['all_50']['median_ms']} / "
-                             f"{e['keyword_common_50']['median_ms']} / {e['keyword_absent']['median_ms']} ms"))
+                             f"{e['keyword_common_50']['median_ms']} / {e['keyword_absent']['median_ms']} / "
+                             f"{e['keyword_absent_pair']['median_ms']} ms"))
                 if "outlet_50_sqlite3_only" in e:
                     rows.append(("scale", f"{backend} {int(size):,}: outlet 50, same SQL run by sqlite3 alone",
                                  f"{e['outlet_50_sqlite3_only']['median_ms']} ms"))

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, column, func, select, table
+from sqlalchemy import Connection, Select, Text, cast, column, func, select, table
+from sqlalchemy.dialects import postgresql
 
 from feedsvc.models import ItemQuery, StoredItem
 from feedsvc.schema import items
@@ -21,9 +22,13 @@ c = items.c
 ITEM_COLUMNS = (c.id, c.guid, c.url, c.source_id, c.title, c.summary, c.body_html, c.author, c.outlet, c.editors,
                 c.published_at, c.published_precision, c.first_seen_at, c.updated_at, c.image_url, c.revision)
 REF_COLUMNS = (c.id, c.revision, c.source_id, c.outlet, c.sort_at, c.updated_at)
-# SQLite's trigram index over search_text (migration 0004); rowid = items.id.
+# SQLite's keyword indexes over search_text, rowid = items.id: trigrams
+# (migration 0004) and pairs of characters (0005).
 items_fts = table("items_fts", column("rowid"), column("items_fts"))
+items_bigrams = table("items_bigrams", column("rowid"), column("items_bigrams"))
 TRIGRAM = 3
+PAIR = 2
+OVERLONG = "feedsvcoverlong"  # as in migration 0005: texts too long to index in full
 # Below this many items with the word, reading them all beats scanning in
 # feed order (measured: bench/scale.py, keyword queries).
 RARE_MATCHES = 1000
@@ -51,9 +56,12 @@ class ItemRef:
         return self.sort_at
 
 
-def conditions(q: ItemQuery, rare: bool = False) -> list:
-    """`rare`: q.text is looked up in SQLite's trigram index first (see
-    rare_keyword); the LIKE stays, as the index folds case more widely."""
+def conditions(q: ItemQuery, index: str | None = None) -> list:
+    """`index` (from keyword_index): "sqlite" reads the items SQLite's
+    keyword index lists for q.text first; "postgresql" adds the pair-index
+    condition a two-character keyword needs. The LIKE always stays: the
+    indexes find a superset (they fold case more widely, and a pair index
+    lists overlong texts whatever they hold)."""
     conds = []
     if q.outlets:
         conds.append(c.outlet.in_(list(q.outlets)))
@@ -61,8 +69,11 @@ def conditions(q: ItemQuery, rare: bool = False) -> list:
         conds.append(c.source_id == q.source_id)
     if q.text:
         found = c.search_text.contains(q.text, autoescape=True)
-        if rare:
-            found = c.id.in_(select(items_fts.c.rowid).where(items_fts.c.items_fts.match(_phrase(q.text)))) & found
+        if index == "sqlite":
+            found = c.id.in_(_indexed_ids(q.text)) & found
+        elif index == "postgresql":
+            found = found & func.feedsvc_bigrams(c.search_text).op("@>")(
+                cast(postgresql.array([q.text]), postgresql.ARRAY(Text)))
         conds.append(found)
     conds.extend(~c.search_text.contains(word, autoescape=True) for word in q.excludes)
     if q.author:
@@ -78,26 +89,48 @@ def conditions(q: ItemQuery, rare: bool = False) -> list:
 
 
 def _phrase(word: str) -> str:
-    """An FTS5 phrase: the word's trigrams in a row, i.e. the substring.
-    Inside quotes nothing is syntax but a doubled quote."""
+    """An FTS5 phrase: the word's trigrams (or its one pair) in a row, i.e.
+    the substring. Inside quotes nothing is syntax but a doubled quote."""
     return '"' + word.replace('"', '""') + '"'
 
 
-def rare_keyword(conn: Connection, word: str | None) -> bool:
-    """Whether SQLite's trigram index has few items with `word`: then the
-    query reads just those (and sorts them); a common word is found sooner
-    by reading items newest first until the page is full, as without an
-    index. PostgreSQL's planner makes that choice by itself."""
-    if conn.dialect.name != "sqlite" or not word or len(word) < TRIGRAM:
-        return False
-    hits = select(items_fts.c.rowid).where(items_fts.c.items_fts.match(_phrase(word))).limit(RARE_MATCHES)
-    return conn.execute(select(func.count()).select_from(hits.subquery())).scalar_one() < RARE_MATCHES
+def pair_keyword(word: str) -> bool:
+    """A keyword the two-character index looks up: two letters or digits,
+    which the unicode61 tokenizer reads as one word, as it reads the pair
+    in an indexed text."""
+    return len(word) == PAIR and all(ch.isalnum() for ch in word)
 
 
-def feed_select(q: ItemQuery, columns=ITEM_COLUMNS, rare: bool = False) -> Select:
+def _indexed_ids(word: str) -> Select:
+    """SQLite: ids of the items whose keyword index holds `word`, a superset
+    of those containing it."""
+    if len(word) >= TRIGRAM:
+        return select(items_fts.c.rowid).where(items_fts.c.items_fts.match(_phrase(word)))
+    return select(items_bigrams.c.rowid).where(items_bigrams.c.items_bigrams.match(f"{_phrase(word)} OR {OVERLONG}"))
+
+
+def keyword_index(conn: Connection, word: str | None) -> str | None:
+    """How to use the keyword indexes for `word`. On SQLite, "sqlite" when
+    the index lists few items with it: then the query reads just those (and
+    sorts them); a common word is found sooner by reading items newest
+    first until the page is full, as without an index. On PostgreSQL the
+    planner makes that choice itself; a two-character word only needs its
+    pair-index condition ("postgresql")."""
+    if not word or not (len(word) >= TRIGRAM or pair_keyword(word)):
+        return None
+    if conn.dialect.name == "postgresql":
+        return "postgresql" if pair_keyword(word) else None
+    if conn.dialect.name != "sqlite":
+        return None
+    hits = _indexed_ids(word).limit(RARE_MATCHES)
+    rare = conn.execute(select(func.count()).select_from(hits.subquery())).scalar_one() < RARE_MATCHES
+    return "sqlite" if rare else None
+
+
+def feed_select(q: ItemQuery, columns=ITEM_COLUMNS, index: str | None = None) -> Select:
     """Newest first; items at the same time come newest-seen first. Gone
     items are never shown."""
-    return (select(*columns).where(c.gone_at.is_(None), *conditions(q, rare))
+    return (select(*columns).where(c.gone_at.is_(None), *conditions(q, index))
             .order_by(c.sort_at.desc(), c.id.desc()).limit(q.limit))
 
 

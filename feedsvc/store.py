@@ -18,7 +18,7 @@ from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
 from feedsvc.item_merge import (CONTENT_FIELDS, derive_search_columns, merge_changes, mint_guid, record_values,
                                 tally_change)
-from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, rare_keyword, ref_of, stored
+from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, ref_of, stored
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
 from feedsvc.search import author_keys, search_text
@@ -261,14 +261,14 @@ class Store:
         Gone items are never shown."""
         q = query or ItemQuery(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
         with self.engine.connect() as conn:
-            return [stored(row) for row in conn.execute(feed_select(q, rare=rare_keyword(conn, q.text)))]
+            return [stored(row) for row in conn.execute(feed_select(q, index=keyword_index(conn, q.text)))]
 
     def query_feed(self, query: ItemQuery, lacking) -> list[tuple[ItemRef, StoredItem | None]]:
         """The items `query` selects, as refs, each with its whole item when
         `lacking(ref)` says the caller has no rendering of it. One read
         transaction: a feed whose entries are all rendered reads no texts."""
         with self.engine.connect() as conn:
-            statement = feed_select(query, REF_COLUMNS, rare=rare_keyword(conn, query.text))
+            statement = feed_select(query, REF_COLUMNS, index=keyword_index(conn, query.text))
             refs = [ItemRef(*row) for row in conn.execute(statement)]
             wanted = [ref.seq for ref in refs if lacking(ref)]
             rows = {}

@@ -1,4 +1,4 @@
-"""The keyword index (migration 0004) changes how q= is found, never what:
+"""The keyword indexes (migrations 0004 and 0005) change how q= is found, never what:
 results equal a plain substring filter over the folded texts, in feed
 order, through updates, deletes and paging, on both backends."""
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, make_url, text
 
 from feedsvc import migrate
-from feedsvc.item_rows import feed_select, rare_keyword
+from feedsvc.item_rows import OVERLONG, feed_select, keyword_index
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemQuery, ItemRecord, Timestamp
 from feedsvc.recipes import parse_recipe
 from feedsvc.search import fold, search_text
@@ -78,10 +78,11 @@ def _paged(store: Store, word: str, page: int = 7) -> list[str]:
 
 
 def _check_index(store: Store) -> None:
-    """SQLite's FTS5 compares its index with the items it indexes."""
+    """SQLite's FTS5 compares each index with the items it indexes."""
     if store.engine.dialect.name == "sqlite":
         with store.engine.begin() as conn:
-            conn.execute(text("INSERT INTO items_fts (items_fts) VALUES ('integrity-check')"))
+            for table in ("items_fts", "items_bigrams"):
+                conn.execute(text(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')"))
 
 
 def _keywords():
@@ -134,21 +135,35 @@ def test_updates_and_deletes_keep_the_index_exact(store):
         assert _found(store, word) == _brute(store, word)
 
 
-def test_the_index_is_used(store):
-    query = ItemQuery(text="乡村振兴", limit=50)
+def _plan(conn, query: ItemQuery, index: str | None) -> str:
+    statement = feed_select(query, index=index).compile(conn, compile_kwargs={"literal_binds": True})
+    if conn.dialect.name == "sqlite":
+        return " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}"))
+    return " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}"))
+
+
+@pytest.mark.parametrize("word, table", [("乡村振兴", "items_fts"), ("振兴", "items_bigrams"), ("q1", "items_bigrams")])
+def test_the_index_is_used(store, word, table):
+    query = ItemQuery(text=word, limit=50)
     with store.engine.connect() as conn:
-        rare = rare_keyword(conn, query.text)
-        statement = feed_select(query, rare=rare).compile(conn, compile_kwargs={"literal_binds": True})
+        index = keyword_index(conn, word)
         if conn.dialect.name == "sqlite":
-            assert rare and not rare_keyword(conn, "振兴")  # three characters or more
-            plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}"))
-            assert "items_fts VIRTUAL TABLE" in plan
+            assert index == "sqlite"
+            assert f"{table} VIRTUAL TABLE" in _plan(conn, query, index)
         else:  # the planner's choice; on a small table, show whether it can use the index at all
-            assert not rare
+            assert index == (None if len(word) > 2 else "postgresql")
             conn.execute(text("SET enable_seqscan = off"))
             conn.execute(text("SET enable_indexscan = off"))
-            plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}"))
-            assert "ix_items_search_trgm" in plan, plan
+            expected = "ix_items_search_trgm" if len(word) > 2 else "ix_items_search_bigrams"
+            assert expected in _plan(conn, query, index)
+
+
+@pytest.mark.parametrize("word", ["兴", "a%", "1 ", "%_"])
+def test_keywords_no_index_can_look_up_are_read_in_feed_order(store, word):
+    """One character, or a pair the tokenizer does not read as one word."""
+    with store.engine.connect() as conn:
+        assert keyword_index(conn, word) is None
+    assert _found(store, word) == _brute(store, word)
 
 
 def test_both_sqlite_plans_agree(store):
@@ -156,9 +171,24 @@ def test_both_sqlite_plans_agree(store):
     if store.engine.dialect.name != "sqlite":
         pytest.skip("one plan on PostgreSQL")
     with store.engine.connect() as conn:
-        for word in ("乡村振兴", "abc", "中文新", "100%", "a_b", "re1"):
+        for word in ("乡村振兴", "abc", "中文新", "100%", "a_b", "re1", "振兴", "ab", "济南", "ss", "①②"):
             query = ItemQuery(text=word, limit=10_000)
-            assert conn.execute(feed_select(query, rare=True)).all() == conn.execute(feed_select(query)).all()
+            assert conn.execute(feed_select(query, index="sqlite")).all() == conn.execute(feed_select(query)).all()
+
+
+def test_a_pair_past_the_indexed_length_is_found(store):
+    """Pairs are indexed from the first 2,000 characters; a longer text is
+    read by every pair search, so nothing past that is missed."""
+    long_title = "长" * 2500 + "鲸鲨"
+    store.upsert_items([_record(ITEMS, long_title, "尾部有词")], now=T0)
+    [item] = [i for i in store.query_items(limit=10_000) if i.url == f"https://p/{ITEMS}"]
+    for word in ("鲸鲨", "尾部", "长鲸"):
+        assert _found(store, word) == _brute(store, word) == [item.guid]
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as conn:
+            marked = conn.execute(text(f"SELECT rowid FROM items_bigrams WHERE items_bigrams MATCH '{OVERLONG}'"))
+            assert [row[0] for row in marked] == [item.seq]
+    _check_index(store)
 
 
 def test_upgrade_indexes_existing_items(database_url):
@@ -177,9 +207,11 @@ def test_upgrade_indexes_existing_items(database_url):
     store = Store(engine)
     assert _found(store, "乡村振兴") == ["urn:uuid:0"]
     assert _found(store, "新闻") == ["urn:uuid:1", "urn:uuid:0"]
-    if engine.dialect.name == "sqlite":  # found through the index, not only the LIKE
+    if engine.dialect.name == "sqlite":  # found through the indexes, not only the LIKE
         with engine.connect() as conn:
             assert conn.execute(text("SELECT rowid FROM items_fts WHERE items_fts MATCH '\"乡村振兴\"'")).all() != []
+            assert len(conn.execute(text("SELECT rowid FROM items_bigrams WHERE items_bigrams MATCH '\"新闻\"'"))
+                       .all()) == 2
         _check_index(store)
     migrate.upgrade(engine, "0003_perf")  # and back down
     assert _found(store, "乡村振兴") == ["urn:uuid:0"]
