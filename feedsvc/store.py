@@ -22,6 +22,7 @@ from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, k
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
 from feedsvc.search import author_keys, search_text
+from feedsvc.xmlchars import strip_invalid
 from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
 from feedsvc.schema import outlet_stats as outlet_stats_table
 
@@ -125,7 +126,10 @@ class Store:
                             last_error_kind=None, consecutive_failures=0, next_run_at=next_run_at)
 
     def record_failure(self, source_id: str, at: datetime, error: str, kind: str, next_run_at: datetime) -> int:
-        """Record an error; returns the number of failures in a row."""
+        """Record an error; returns the number of failures in a row. The
+        message may quote what a site sent: control characters are dropped,
+        as PostgreSQL refuses a NUL and the status pages show it."""
+        error = strip_invalid(error)
         with self._writer() as conn, conn.begin():
             failures = conn.execute(select(sources.c.consecutive_failures)
                                     .where(sources.c.id == source_id)).scalar_one() + 1

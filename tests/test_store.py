@@ -187,3 +187,11 @@ def test_processes_starting_together_add_each_source_once(database_url):
     assert sorted(s.id for s in first.source_states()) == sorted(r.id for r in recipes)
     for store in stores:
         store.engine.dispose()
+
+
+def test_an_error_quoting_control_characters_is_recorded_clean(store):
+    """A site's bytes can end up in an error message (a declared encoding,
+    a header); PostgreSQL refuses a NUL, and the status pages show it."""
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert store.record_failure(RECIPE.id, at, "declared as \x00\x15tf-8\x7f", "parse", at) == 1
+    assert store.source_state(RECIPE.id).last_error == "declared as tf-8"

@@ -147,8 +147,10 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str] | None, outlet:
     except (ValueError, LookupError, TypeError) as exc:
         # feedparser's own slips on hostile bytes: an encoding name that is
         # not UTF-8 or holds a NUL. The bytes are no usable feed.
-        raise ParseError(url, f"not a usable feed: {type(exc).__name__}: {exc}") from None
-    problem = parsed.get("bozo_exception")
+        raise ParseError(url, strip_invalid(f"not a usable feed: {type(exc).__name__}: {exc}")) from None
+    # feedparser's message quotes the document (a declared encoding, say):
+    # it is kept and shown as source status, so it is cleaned like content.
+    problem = strip_invalid(str(parsed.get("bozo_exception") or "")) or None
     if not parsed.entries and not parsed.get("version"):
         raise ParseError(url, f"not a usable feed: {problem or 'no feed format recognised'}")
     feed_title = squash(parsed.feed.get("title")) or None

@@ -223,7 +223,9 @@ def test_feed_entities_read_no_file_and_do_not_explode():
                                   b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"url": "http://e.org/",'
                                   b' "title": "\\ud800", "authors": "x", "date_published": 7}]}',
                                   b"\xff\xfe<\x00r\x00s\x00s\x00>\x00",
-                                  b'<html><body><h1 a\x01b="x\x02" id="t\x03">T</h1><p c\x0bd=1>body</p></body></html>'])
+                                  b'<html><body><h1 a\x01b="x\x02" id="t\x03">T</h1><p c\x0bd=1>body</p></body></html>',
+                                  b'<?xml version="1.0" encoding="\x15tf-8"?><rss version="2.0"><channel><title>T</title>'
+                                  b'<item><title>x</title><link>http://e.org/1</link></item></channel></rss>'])
 def test_edge_inputs(data):
     html_parsers(data, None)
     run(extract_page, data, URL)
