@@ -159,10 +159,10 @@ def run_scheduler() -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        stop_scheduler(scheduler, app)
+        pass
     # The tick runs in a scheduler thread: wait for it here, before the
     # interpreter starts shutting down under it.
-    app.extensions["feedsvc"].refresher.stop(wait=True)
+    stop_scheduler(scheduler, app, wait=True)
     click.echo("scheduler: stopped", err=True)
 
 

@@ -4,6 +4,7 @@ the changes a record makes to a known one. The store applies them."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from feedsvc.models import ItemRecord
 from feedsvc.outlet_stats import OutletTally
@@ -19,6 +20,16 @@ def mint_guid(url: str) -> str:
     """Computed once at first insert and stored: later changes to URL
     handling must never change an id readers already have."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}"
+
+
+def new_row(record: ItemRecord, now: datetime) -> dict:
+    """The columns a record is inserted with (the store adds the id)."""
+    values = record_values(record)
+    values.update(guid=mint_guid(record.url), url=record.url, source_id=record.source_id, detail=record.detail,
+                  first_seen_at=now, updated_at=now, sort_at=values["published_at"] or now,
+                  search_text=search_text(values["title"], values["summary"]),
+                  author_keys=author_keys(values["author"]))
+    return values
 
 
 def record_values(record: ItemRecord) -> dict:

@@ -98,6 +98,11 @@ def read(conn: Connection) -> list[OutletStat]:
     return [OutletStat(*row) for row in conn.execute(query)]
 
 
+def shown_names():
+    """A query for the names of the outlets with visible items: those that have a feed."""
+    return select(outlet_stats.c.name).where(outlet_stats.c.item_count > 0)
+
+
 def rebuild(conn: Connection) -> None:
     """Count everything again from the items (after a bulk load that went
     around the store), keeping the slugs already handed out."""

@@ -61,6 +61,12 @@ def store_error(exc: SQLAlchemyError) -> StoreError:
     return StoreError(f"store error: {cause[0] if cause else type(exc).__name__}")
 
 
+def _unrecorded(source_id: str, kind: str, error: str, duration_seconds: float) -> RefreshReport:
+    """A failure the store could not keep: logged and reported only."""
+    log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", source_id, kind, error)
+    return RefreshReport(source_id, "error", duration_seconds=duration_seconds, error=error, error_kind=kind)
+
+
 def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
     own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=DETAIL_ARTICLE,
                      summary=article.summary, body_html=article.body_html, author=article.author,
@@ -169,8 +175,7 @@ class Refresher:
                 report = self._refresh_leased(recipe, force, wait_seconds, leased)
         except SQLAlchemyError as exc:  # read-only, full or down: the error cannot be kept, only told
             error = store_error(exc)
-            log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", source_id, error.kind, error)
-            report = RefreshReport(source_id, "error", error=str(error), error_kind=error.kind)
+            report = _unrecorded(source_id, error.kind, str(error), 0.0)
         self._notify(report)
         return report
 
@@ -288,10 +293,8 @@ class Refresher:
             delay = retry_delay(failures, interval, getattr(exc, "retry_after", None))
             failures = self.store.record_failure(recipe.id, started, str(exc), kind, started + delay)
         except SQLAlchemyError as not_kept:  # a read-only or full store: told, not kept
-            error = f"{exc}; not recorded: {store_error(not_kept)}"
-            log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", recipe.id, kind, error)
-            return RefreshReport(recipe.id, "error", duration_seconds=time.monotonic() - clock, error=error,
-                                 error_kind=kind)
+            return _unrecorded(recipe.id, kind, f"{exc}; not recorded: {store_error(not_kept)}",
+                               time.monotonic() - clock)
         log.warning("refresh_failed source=%s error_kind=%s failures=%d retry_in_seconds=%d error=%s",
                     recipe.id, kind, failures, delay.total_seconds(), exc)
         return RefreshReport(recipe.id, "error", duration_seconds=time.monotonic() - clock,

@@ -71,13 +71,16 @@ def request_reload(scheduler: BaseScheduler, app: Flask) -> None:
     scheduler.modify_job(RELOAD_JOB, next_run_time=datetime.now(timezone.utc))
 
 
-def stop_scheduler(scheduler: BaseScheduler, app: Flask) -> None:
+def stop_scheduler(scheduler: BaseScheduler, app: Flask, wait: bool = False) -> None:
     """Stop ticking and let the running refreshes finish, so no lease is
-    left behind. Safe from a signal handler: it never waits on the
-    scheduler's own locks."""
-    app.extensions[EXTENSION].refresher.stop()
+    left behind; with `wait`, return once they have. Without it, safe from
+    a signal handler: it never waits on the scheduler's own locks."""
+    refresher = app.extensions[EXTENSION].refresher
+    refresher.stop()
     if scheduler.running:
         scheduler.shutdown(wait=False)
+    if wait:
+        refresher.stop(wait=True)
 
 
 def make_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
@@ -114,5 +117,4 @@ def shutdown_app(app: Flask) -> None:
     refreshes (the web server's worker is exiting)."""
     scheduler = app.extensions.get(SCHEDULER_EXTENSION)
     if scheduler is not None:
-        stop_scheduler(scheduler, app)
-        app.extensions[EXTENSION].refresher.stop(wait=True)
+        stop_scheduler(scheduler, app, wait=True)

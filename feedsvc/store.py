@@ -16,15 +16,13 @@ from sqlalchemy.engine import Connection
 from feedsvc import migrate, outlet_stats
 from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
-from feedsvc.item_merge import (CONTENT_FIELDS, derive_search_columns, merge_changes, mint_guid, record_values,
-                                tally_change)
+from feedsvc.item_merge import CONTENT_FIELDS, derive_search_columns, merge_changes, new_row, tally_change
 from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, ref_of, stored
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
-from feedsvc.search import author_keys, search_text
-from feedsvc.xmlchars import strip_invalid
 from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
-from feedsvc.schema import outlet_stats as outlet_stats_table
+from feedsvc.xmlchars import strip_invalid
+
 
 class SchemaOutOfDate(FeedsvcError):
     pass
@@ -235,11 +233,7 @@ class Store:
         return result
 
     def _insert(self, conn: Connection, record: ItemRecord, now: datetime) -> dict:
-        values = record_values(record)
-        values.update(guid=mint_guid(record.url), url=record.url, source_id=record.source_id, detail=record.detail,
-                      first_seen_at=now, updated_at=now, sort_at=values["published_at"] or now,
-                      search_text=search_text(values["title"], values["summary"]),
-                      author_keys=author_keys(values["author"]))
+        values = new_row(record, now)
         values["id"] = conn.execute(insert(items).values(**values)).inserted_primary_key[0]
         return values
 
@@ -377,8 +371,7 @@ class Store:
         shown = set(conn.execute(select(items.c.id).where(visible).order_by(*newest).limit(limit)).scalars())
         # Which outlets and sources have feeds is read from their own tables,
         # not from a DISTINCT over every item.
-        outlet_names = select(outlet_stats_table.c.name).where(outlet_stats_table.c.item_count > 0)
-        for column, values in ((items.c.outlet, outlet_names), (items.c.source_id, select(sources.c.id))):
+        for column, values in ((items.c.outlet, outlet_stats.shown_names()), (items.c.source_id, select(sources.c.id))):
             for value in conn.execute(values).scalars():
                 shown |= set(conn.execute(select(items.c.id).where(visible, column == value)
                                           .order_by(*newest).limit(limit)).scalars())

@@ -9,6 +9,28 @@ from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def article_recipe(source_id: str, url: str, interval_minutes: float = 60) -> str:
+    """A recipe for one page in the demo recipe's markup (CountingSite's pages)."""
+    return f"""
+id = "{source_id}"
+name = "Source {source_id}"
+kind = "article_page"
+start_urls = ["{url}"]
+refresh_interval_minutes = {interval_minutes}
+[article]
+title = "h1.article-title"
+outlet = ".article-info .source"
+published = ".article-info .time"
+body = ".article-main"
+[related]
+item = "li.related-item"
+title = "h3 a"
+summary = "p.summary"
+outlet = ".related-meta .outlet"
+date = ".related-meta .date"
+"""
+
+
 class CountingSite:
     """Serves /s<N>.html: an article page of source N with a related list
     of two entries, in the demo recipe's markup. `delays[path]` seconds are
@@ -68,24 +90,8 @@ class CountingSite:
     def write_recipes(self, folder, interval_minutes: float) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for n in range(self.sources):
-            (folder / f"s{n}.toml").write_text(f"""
-id = "s{n}"
-name = "Source {n}"
-kind = "article_page"
-start_urls = ["{self.base_url}/s{n}.html"]
-refresh_interval_minutes = {interval_minutes}
-[article]
-title = "h1.article-title"
-outlet = ".article-info .source"
-published = ".article-info .time"
-body = ".article-main"
-[related]
-item = "li.related-item"
-title = "h3 a"
-summary = "p.summary"
-outlet = ".related-meta .outlet"
-date = ".related-meta .date"
-""", encoding="utf-8")
+            (folder / f"s{n}.toml").write_text(article_recipe(f"s{n}", f"{self.base_url}/s{n}.html", interval_minutes),
+                                               encoding="utf-8")
 
     def __enter__(self) -> CountingSite:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

@@ -14,6 +14,7 @@ from feedsvc.app import create_app
 from feedsvc.scheduler import tick
 from feedsvc.store import utcnow
 from procs import free_port, running
+from sites import article_recipe
 
 ARTICLE = """<html><head><meta charset="utf-8"><link rel="canonical" href="https://example.org/a.html"></head>
 <body><h1 class="article-title">一篇文章</h1>
@@ -23,25 +24,6 @@ ARTICLE = """<html><head><meta charset="utf-8"><link rel="canonical" href="https
 <li class="related-item"><h3><a href="https://example.org/r1.html">相关一</a></h3><p class="summary">摘要一</p></li>
 <li class="related-item"><h3><a href="https://example.org/r2.html">相关二</a></h3><p class="summary">摘要二</p></li>
 </ul></body></html>"""
-
-
-def recipe(source_id: str, url: str) -> str:
-    return f"""
-id = "{source_id}"
-name = "Source {source_id}"
-kind = "article_page"
-start_urls = ["{url}"]
-refresh_interval_minutes = 60
-[article]
-title = "h1.article-title"
-outlet = ".article-info .source"
-published = ".article-info .time"
-body = ".article-main"
-[related]
-item = "li.related-item"
-title = "h3 a"
-summary = "p.summary"
-"""
 
 
 @pytest.fixture
@@ -56,8 +38,8 @@ def site(httpserver):
 def recipes_dir(tmp_path, site):
     folder = tmp_path / "feeds"
     folder.mkdir()
-    (folder / "good.toml").write_text(recipe("good", site.url_for("/good.html")), encoding="utf-8")
-    (folder / "bad.toml").write_text(recipe("bad", site.url_for("/bad.html")), encoding="utf-8")
+    (folder / "good.toml").write_text(article_recipe("good", site.url_for("/good.html")), encoding="utf-8")
+    (folder / "bad.toml").write_text(article_recipe("bad", site.url_for("/bad.html")), encoding="utf-8")
     return folder
 
 

@@ -17,7 +17,8 @@ from feedsvc.recipes import read_recipe_folder
 from feedsvc.scheduler import tick
 from feedsvc.store import Store, utcnow
 from procs import running
-from test_metrics import ARTICLE, close, make_app, recipe, scrape, value
+from sites import article_recipe
+from test_metrics import ARTICLE, close, make_app, scrape, value
 
 RELOAD_SECONDS = 0.05
 
@@ -36,7 +37,7 @@ def site(httpserver):
 def folder(tmp_path, site):
     folder = tmp_path / "feeds"
     folder.mkdir()
-    (folder / "good.toml").write_text(recipe("good", site.url_for("/good.html")), encoding="utf-8")
+    (folder / "good.toml").write_text(article_recipe("good", site.url_for("/good.html")), encoding="utf-8")
     return folder
 
 
@@ -58,7 +59,7 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
     assert [r.status for r in rt.refresher.refresh_many(["good"])] == ["ok"]
 
     # A new file adds a source: store row, feeds, and a real refresh.
-    (folder / "extra.toml").write_text(recipe("extra", site.url_for("/extra.html")), encoding="utf-8")
+    (folder / "extra.toml").write_text(article_recipe("extra", site.url_for("/extra.html")), encoding="utf-8")
     after_interval()
     assert client.get("/").status_code == 200
     assert set(rt.recipes) == {"good", "extra"}
@@ -70,7 +71,7 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
     # the index, the log and the metrics say which file, key and why.
     good = rt.recipes["good"]
     caplog.set_level(logging.WARNING, logger="feedsvc.reloader")
-    (folder / "good.toml").write_text("refresh_every = 5\n" + recipe("good", site.url_for("/good.html")),
+    (folder / "good.toml").write_text("refresh_every = 5\n" + article_recipe("good", site.url_for("/good.html")),
                                       encoding="utf-8")
     after_interval()
     page = client.get("/").get_data(as_text=True)
@@ -85,7 +86,7 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
 
     # Fixed, and renamed: the new version runs, feeds say so at once.
     feed_before = client.get("/feeds/source/good.atom").data
-    (folder / "good.toml").write_text(recipe("good", site.url_for("/good.html")).replace(
+    (folder / "good.toml").write_text(article_recipe("good", site.url_for("/good.html")).replace(
         'name = "Source good"', 'name = "Renamed source"'), encoding="utf-8")
     after_interval()
     assert "Recipe files refused" not in client.get("/").get_data(as_text=True)
@@ -111,7 +112,7 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
 def test_the_scheduler_tick_loads_a_new_file_and_refreshes_it(app, folder, site):
     rt = app.extensions["feedsvc"]
     assert tick(app) == 1  # good
-    (folder / "extra.toml").write_text(recipe("extra", site.url_for("/extra.html")), encoding="utf-8")
+    (folder / "extra.toml").write_text(article_recipe("extra", site.url_for("/extra.html")), encoding="utf-8")
     after_interval()
     assert tick(app) == 1
     assert rt.store.source_state("extra").last_success_at is not None
@@ -132,9 +133,9 @@ def test_a_refused_file_without_a_previous_version_runs_nothing(app, folder):
 def test_a_duplicate_id_keeps_the_file_s_previous_version(folder, site):
     first = read_recipe_folder(folder)
     assert [r.id for r in first.recipes] == ["good"] and first.errors == ()
-    (folder / "other.toml").write_text(recipe("other", site.url_for("/extra.html")), encoding="utf-8")
+    (folder / "other.toml").write_text(article_recipe("other", site.url_for("/extra.html")), encoding="utf-8")
     second = read_recipe_folder(folder, previous={r.path: r for r in first.recipes})
-    (folder / "other.toml").write_text(recipe("good", site.url_for("/extra.html")), encoding="utf-8")
+    (folder / "other.toml").write_text(article_recipe("good", site.url_for("/extra.html")), encoding="utf-8")
     third = read_recipe_folder(folder, previous={r.path: r for r in second.recipes})
     assert [r.id for r in third.recipes] == ["good", "other"]
     assert third.recipes[0].start_urls == [site.url_for("/good.html")]
@@ -152,7 +153,7 @@ def test_sighup_reloads_the_scheduler_process(tmp_path, folder, site):
         try:
             store = Store.from_url(f"sqlite:///{tmp_path / 'instance' / 'feedsvc.sqlite3'}")
             wait_until(lambda: _succeeded(store, "good"), proc)
-            (folder / "extra.toml").write_text(recipe("extra", site.url_for("/extra.html")), encoding="utf-8")
+            (folder / "extra.toml").write_text(article_recipe("extra", site.url_for("/extra.html")), encoding="utf-8")
             time.sleep(1)  # polling is off: without the signal nothing happens
             assert store.source_state("extra") is None
             os.killpg(proc.pid, signal.SIGHUP)
