@@ -44,8 +44,24 @@ def load_document(content: bytes, url: str, charset: str | None = None, encoding
         root = lxml.html.document_fromstring(text)
     except (ParserError, ValueError) as exc:
         raise ParseError(url, f"page is not parseable HTML: {exc}") from None
-    _strip_invalid_characters(root)
+    if _may_hold_invalid(text):  # the walk below is a tenth of ingest time; most pages need none
+        _strip_invalid_characters(root)
     return root
+
+
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
+
+
+def _may_hold_invalid(text: str) -> bool:
+    """Whether the tree of `text` can hold a character XML cannot carry:
+    written as it is, or as a numeric reference (&#1;) that libxml2 keeps."""
+    if has_invalid(text):
+        return True
+    for match in _NUMERIC_REFERENCE.finditer(text):
+        value = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+        if value > 0x10FFFF or has_invalid(chr(value)):
+            return True
+    return False
 
 
 def _strip_invalid_characters(root) -> None:
