@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Literal
 
 # "second": the page gave a time of day; "day": it gave only a date, which
-# feeds show at 00:00 in the recipe's time zone.
-Precision = Literal["second", "day"]
+# feeds show at 00:00 in the recipe's time zone; "seen" (stored items only):
+# no time was given, and feeds show the time the item was first seen.
+Precision = Literal["second", "day", "seen"]
+FIRST_SEEN: Precision = "seen"
 
 # How much of an item a page told us. A full article outranks a listing
 # entry, so a listing seen later never overwrites what the article said.
@@ -49,6 +51,7 @@ class Article:
     language: str | None = None
     image: str | None = None  # lead image: first body image, else og:image
     related: tuple[ListingEntry, ...] = ()
+    author_email: str | None = None  # a feed's author address, apart from the name
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class ItemRecord:
     editors: tuple[str, ...] = ()
     published: Timestamp | None = None
     image: str | None = None
+    author_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,12 @@ class StoredItem:
     updated: datetime
     seq: int
     image: str | None = None
+    author_email: str | None = None
+
+    @property
+    def shown_published(self) -> datetime:
+        """What feeds show as published: the page's time, else first seen."""
+        return self.published or self.first_seen
 
 
 @dataclass

@@ -71,7 +71,7 @@ def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
     own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=DETAIL_ARTICLE,
                      summary=article.summary, body_html=article.body_html, author=article.author,
                      outlet=article.outlet, editors=article.editors, published=article.published,
-                     image=article.image)
+                     image=article.image, author_email=article.author_email)
     related = [_entry_record(e, source_id) for e in article.related if e.link != article.url]
     return [own, *reversed(related)]
 
@@ -79,6 +79,13 @@ def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
 def _entry_record(entry: ListingEntry, source_id: str) -> ItemRecord:
     return ItemRecord(url=entry.link, source_id=source_id, title=entry.title, detail=DETAIL_LISTING,
                       summary=entry.summary, outlet=entry.outlet, published=entry.published)
+
+
+def with_outlets(records: list[ItemRecord], recipe: Recipe) -> list[ItemRecord]:
+    """Every item gets one outlet, so the outlet feeds together hold each
+    item once: the page's, else the recipe's `outlet`, else the source's name."""
+    fallback = recipe.outlet or recipe.name
+    return [r if r.outlet else replace(r, outlet=fallback) for r in records]
 
 
 @dataclass
@@ -261,7 +268,8 @@ class Refresher:
         try:
             harvest = self._harvest(recipe)
             self._renew_lease(recipe.id)  # still ours before anything is written
-            result = self.store.upsert_items(within_retention(harvest.records, recipe, started))
+            records = with_outlets(within_retention(harvest.records, recipe, started), recipe)
+            result = self.store.upsert_items(records)
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
             return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),

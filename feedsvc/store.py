@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 from feedsvc import migrate, outlet_stats
 from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
-from feedsvc.item_merge import CONTENT_FIELDS, derive_search_columns, merge_changes, new_row, tally_change
+from feedsvc.item_merge import (CONTENT_FIELDS, date_changes, derive_search_columns, merge_changes, new_row,
+                                tally_change)
 from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, ref_of, stored
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
@@ -186,8 +187,8 @@ class Store:
 
     def upsert_items(self, records: Sequence[ItemRecord], now: datetime | None = None) -> UpsertResult:
         """Insert new items and merge what pages say about known ones, in
-        one transaction. `updated_at` moves only when title, summary or body
-        change."""
+        one transaction. An item's updated time moves only when title,
+        summary or body change (see item_merge.date_changes)."""
         now = now or utcnow()
         result = UpsertResult()
         if not records:
@@ -213,12 +214,12 @@ class Store:
                 if not changes:
                     continue
                 if any(name in changes for name in CONTENT_FIELDS):
-                    changes["updated_at"] = now
                     result.outlets_changed.update({row["outlet"], changes.get("outlet")})
                     if record.url not in touched_new:
                         touched_updated.add(record.url)
-                if "published_at" in changes:
-                    changes["sort_at"] = changes["published_at"]
+                # An item first stored by this same write is as first seen.
+                revised = record.url not in touched_new and record.detail == row["detail"]
+                date_changes(row, changes, now, revised)
                 tally_change(tally, row, changes)
                 derive_search_columns(changes, {**row, **changes})
                 conn.execute(update(items).where(items.c.id == row["id"])
