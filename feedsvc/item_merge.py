@@ -97,7 +97,7 @@ def date_changes(row: dict, changes: dict, now: datetime, revised: bool) -> None
         changes["sort_at"] = changes["published_at"]
     if "changed_at" in changes or "published_at" in changes:
         merged = {**row, **changes}
-        changes["updated_at"] = entry_updated(merged["published_at"], merged["first_seen_at"], merged["changed_at"])
+        changes["updated_at"] = entry_updated(merged["published_at"], merged["first_seen_at"], merged.get("changed_at"))
 
 
 def derive_search_columns(changes: dict, merged: dict) -> None:

@@ -8,7 +8,7 @@ items without one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, Select, Text, cast, column, func, select, table
@@ -133,6 +133,15 @@ def feed_select(q: ItemQuery, columns=ITEM_COLUMNS, index: str | None = None) ->
     items are never shown."""
     return (select(*columns).where(c.gone_at.is_(None), *conditions(q, index))
             .order_by(c.sort_at.desc(), c.id.desc()).limit(q.limit))
+
+
+def newer_select(q: ItemQuery, than: tuple[datetime, int], count: int) -> Select:
+    """The `count` items next newer than `than` (sort time, id), oldest
+    first, under q's filters: what the page before q's shows."""
+    at, item_id = than
+    newer = (c.sort_at > at) | ((c.sort_at == at) & (c.id > item_id))
+    return (select(*REF_COLUMNS).where(c.gone_at.is_(None), newer, *conditions(replace(q, before=None)))
+            .order_by(c.sort_at.asc(), c.id.asc()).limit(count))
 
 
 def stored(row) -> StoredItem:

@@ -13,6 +13,10 @@ from typing import Literal
 Precision = Literal["second", "day", "seen"]
 FIRST_SEEN: Precision = "seen"
 
+# Categories carrying the outlet (来源) name use this scheme, so readers,
+# tests and feedsvc reading its own feeds back can tell them from any other.
+OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
+
 # How much of an item a page told us. A full article outranks a listing
 # entry, so a listing seen later never overwrites what the article said.
 DETAIL_LISTING = 0

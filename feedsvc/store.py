@@ -18,10 +18,11 @@ from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
 from feedsvc.item_merge import (CONTENT_FIELDS, date_changes, derive_search_columns, merge_changes, new_row,
                                 tally_change)
-from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, ref_of, stored
+from feedsvc.item_rows import (ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, newer_select, ref_of,
+                               stored)
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
-from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
+from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_settings, store_state
 from feedsvc.xmlchars import strip_invalid
 
 
@@ -282,6 +283,29 @@ class Store:
             elif ref.seq not in wanted:
                 out.append((ref, None))
         return out
+
+    def newer_refs(self, query: ItemQuery, than: ItemRef, count: int) -> list[ItemRef]:
+        """Up to `count` items next newer than `than` under the query's
+        filters, oldest first: where the page before a paged feed's starts."""
+        with self.engine.connect() as conn:
+            statement = newer_select(query, (than.sort_at, than.seq), count)
+            return [ItemRef(*row) for row in conn.execute(statement)]
+
+    # -- text facts about the store ------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(store_settings.c.value).where(store_settings.c.key == key)).scalar()
+
+    def keep_setting(self, key: str, value: str, replace: bool = False) -> str:
+        """Record `value` under `key` unless one is there (or `replace`);
+        returns what the store holds, which a process starting at the same
+        time may have written first."""
+        with self._writer() as conn, conn.begin():
+            if replace:
+                conn.execute(update(store_settings).where(store_settings.c.key == key).values(value=value))
+            insert_if_absent(conn, store_settings, "key", {"key": key, "value": value})
+            return conn.execute(select(store_settings.c.value).where(store_settings.c.key == key)).scalar_one()
 
     def outlets(self) -> list[OutletStat]:
         """Every outlet with visible items: its item count, newest item

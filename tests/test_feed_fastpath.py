@@ -19,7 +19,7 @@ from feedsvc.web.fastpath import FeedFastPath
 from feedsvc.web.state import FEED_CACHE
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", f"/feeds/outlet/{quote('鲁网')}.atom",
+PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", f"/feeds/outlet/luwang.atom",
          "/feeds/source/iqilu-shandong.rss?limit=5&utm_source=x", "/feeds.opml"]
 VARIANTS = [{}, {"Accept-Encoding": "gzip, br"}, {"Accept": BROWSER_ACCEPT},
             {"Accept": BROWSER_ACCEPT, "Accept-Encoding": "gzip"}]

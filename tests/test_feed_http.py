@@ -7,10 +7,12 @@ import gzip
 import threading
 import time
 
+import lxml.html
 import pytest
 
 from conftest import parse_strict
 from feedsvc.app import create_app
+from feedsvc.render import ATOM_TYPE, JSON_TYPE, RSS_TYPE
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FEED_CACHE
 
@@ -127,17 +129,30 @@ READER_ACCEPTS = ["application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1", 
                   "application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, */*;q=0.2"]
 
 
-@pytest.mark.parametrize("fmt", ["atom", "rss"])
-def test_browsers_get_the_styled_feed_readers_the_feed_type(refreshed_app, fmt):
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_browsers_get_a_page_readers_the_feed(refreshed_app, fmt):
+    """No XSLT needed: a browser (HTML first in Accept) gets an HTML page of
+    the same items; every feed reader gets the feed; Vary and the tags keep
+    caches and 304s apart."""
     client = refreshed_app.test_client()
     page = client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT})
-    assert page.content_type == "application/xml; charset=utf-8" and "Accept" in page.headers["Vary"]
-    assert b'<?xml-stylesheet type="text/xsl" href="http://localhost/static/feed.xsl"?>' in page.data
-    assert client.get("/static/feed.xsl").status_code == 200
+    assert page.content_type == "text/html; charset=utf-8" and "Accept" in page.headers["Vary"]
+    html = lxml.html.fromstring(page.data)
+    assert len(html.cssselect("article.entry")) == 11 and b"xml-stylesheet" not in page.data
+    subscribe = {a.get("href") for a in html.cssselect("a.subscribe")}
+    assert subscribe == {f"http://localhost/feeds/all.{f}" for f in ("atom", "rss", "json")}
+    # Day-only items show as dates, times in the feed's zone, not ISO stamps.
+    shown = [t.text for t in html.cssselect("article.entry time")]
+    assert "2019-10-23" in shown and not any("T" in text for text in shown)
     for accept in READER_ACCEPTS:
         headers = {"Accept": accept} if accept else {}
         feed = client.get(f"/feeds/all.{fmt}", headers=headers)
-        assert feed.content_type == f"application/{fmt}+xml; charset=utf-8", accept
-        assert feed.data == page.data and feed.headers["ETag"] != page.headers["ETag"]
-    assert client.get("/feeds/all.json", headers={"Accept": BROWSER_ACCEPT}).content_type.startswith(
-        "application/feed+json")
+        assert feed.content_type.startswith({"atom": ATOM_TYPE, "rss": RSS_TYPE, "json": JSON_TYPE}[fmt]), accept
+        assert "Accept" in feed.headers["Vary"] and feed.headers["ETag"] != page.headers["ETag"]
+        again = client.get(f"/feeds/all.{fmt}", headers={**headers, "If-None-Match": feed.headers["ETag"]})
+        assert again.status_code == 304
+    again = client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT, "If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304
+    # A reader's tag never gets a browser a 304 for the page, nor the other way round.
+    assert client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT, "If-None-Match": feed.headers["ETag"]}
+                      ).status_code == 200

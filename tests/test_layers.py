@@ -23,7 +23,7 @@ LAYERS = [
     ("store", ["feedsvc.store", "feedsvc.migrations"]),
     ("refresh", ["feedsvc.refresh", "feedsvc.retention", "feedsvc.reloader"]),
     ("runtime", ["feedsvc.runtime"]),
-    ("web, scheduler, commands", ["feedsvc.web", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
+    ("web, scheduler, commands", ["feedsvc.web", "feedsvc.feed_ids", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
                                    "feedsvc.metrics_port"]),
     ("app", ["feedsvc.app"]),
     # The process entry point: it builds the app it runs.

@@ -8,11 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from feedsvc.models import StoredItem
-
-# Categories carrying the outlet (来源) name use this scheme, so readers and
-# tests can tell them from any other category.
-OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
+from feedsvc.models import OUTLET_SCHEME, StoredItem  # noqa: F401 - OUTLET_SCHEME: renderers import it here
 DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
@@ -31,8 +27,14 @@ class FeedMeta:
     zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
     # The same feed in the other formats: (media type, URL).
     formats: Sequence[tuple[str, str]] = ()
-    next_url: str | None = None  # older items (RFC 5005 paging)
+    # RFC 5005 section 3 paging: the newest page, older items, newer items.
+    first_url: str | None = None
+    next_url: str | None = None
+    previous_url: str | None = None
     hub_url: str | None = None  # WebSub hub
+    # The feed's updated when it shows no entry: when its sources were last
+    # refreshed (never 1970).
+    updated_when_empty: datetime | None = None
     stylesheet_url: str | None = None  # XSLT that shows Atom/RSS as a page in browsers
 
 
@@ -40,9 +42,10 @@ def local_time(value: datetime, item: StoredItem, meta: FeedMeta) -> datetime:
     return value.astimezone(meta.zones.get(item.source_id, DEFAULT_ZONE)).replace(microsecond=0)
 
 
-def feed_updated(items: Sequence[StoredItem]) -> datetime:
-    """Newest change among the items shown."""
-    return max((i.updated for i in items), default=datetime(1970, 1, 1, tzinfo=timezone.utc)).replace(microsecond=0)
+def feed_updated(items: Sequence[StoredItem], when_empty: datetime | None = None) -> datetime:
+    """The newest entry's updated; without entries `when_empty`, else now."""
+    newest = max((i.updated for i in items), default=None) or when_empty or datetime.now(timezone.utc)
+    return newest.replace(microsecond=0)
 
 
 def image_type(url: str) -> str:

@@ -9,10 +9,10 @@ from feedsvc.auth import parse_networks
 from feedsvc.feedcache import FeedCache, VersionWatcher
 from feedsvc.render import FragmentCache
 from feedsvc.runtime import EXTENSION
-from feedsvc.web import admin, api, feeds, pages, security
+from feedsvc.web import admin, api, cors, feeds, pages, security
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.fastpath import FeedFastPath
-from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, TRUSTED_PROXIES
+from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FEED_ID_AUTHORITY, FRAGMENT_CACHE, TRUSTED_PROXIES
 
 
 def init_app(app: Flask) -> None:
@@ -24,12 +24,27 @@ def init_app(app: Flask) -> None:
     app.extensions[ADMIN_LIMITER] = RateLimiter(float(app.config["ADMIN_RATE_LIMIT_PER_MINUTE"]),
                                                 int(app.config["ADMIN_RATE_LIMIT_BURST"]))
     security.init_app(app)
+    cors.init_app(app)
+    _settle_feed_ids(app)
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(UnicodeDecodeError, _undecodable_request)
     app.extensions[FRAGMENT_CACHE] = FragmentCache()
     # Last, so it sits in front of everything Flask does for a request.
     app.wsgi_app = FeedFastPath(app.wsgi_app, cache, app.extensions[EXTENSION].metrics)
+
+
+def _settle_feed_ids(app: Flask) -> None:
+    """Record the feed ids' authority at start when the settings name it
+    (else at the first request: feedsvc.web.state.feed_id_authority)."""
+    if app.config["FEED_ID_AUTHORITY"] or app.config["BASE_URL"]:
+        from datetime import datetime, timezone
+
+        from feedsvc.feed_ids import settle_authority
+
+        app.extensions[FEED_ID_AUTHORITY] = settle_authority(
+            app.extensions[EXTENSION].store, app.config["FEED_ID_AUTHORITY"], app.config["BASE_URL"],
+            datetime.now(timezone.utc))
 
 
 def _undecodable_request(_error) -> Response:

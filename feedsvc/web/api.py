@@ -43,9 +43,7 @@ def _utc(value: datetime | None) -> str | None:
 
 
 def _error(message: str, parameter: str | None) -> Response:
-    response = Response(_dump({"error": message, "parameter": parameter}), 400, content_type=JSON_TYPE)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return Response(_dump({"error": message, "parameter": parameter}), 400, content_type=JSON_TYPE)
 
 
 @bp.errorhandler(UnicodeDecodeError)

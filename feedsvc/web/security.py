@@ -70,11 +70,8 @@ def refuse_malformed_target() -> Response | None:
         return None
     status, message = problem
     if request.path.startswith("/api/"):  # the API's own error shape
-        response = Response(json.dumps({"error": message, "parameter": None}), status, mimetype="application/json")
-    else:
-        response = Response(message + "\n", status, mimetype="text/plain")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+        return Response(json.dumps({"error": message, "parameter": None}), status, mimetype="application/json")
+    return Response(message + "\n", status, mimetype="text/plain")
 
 
 def add_headers(response: Response) -> Response:
