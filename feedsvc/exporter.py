@@ -14,8 +14,9 @@ from pathlib import Path
 from flask import Flask
 
 from feedsvc.outlets import OutletDirectory
-from feedsvc.render import OpmlOutline, render_opml
+from feedsvc.render import render_opml
 from feedsvc.runtime import EXTENSION
+from feedsvc.web.subscriptions import opml_groups
 
 MANIFEST = ".feedsvc-export.json"
 FORMATS = ("atom", "rss", "json")
@@ -26,6 +27,7 @@ class ExportResult:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     skipped_all: bool = False
+    pinged: bool = False  # the hub was told of the feed files written
 
 
 def _paths(app: Flask) -> list[str]:
@@ -37,14 +39,21 @@ def _paths(app: Flask) -> list[str]:
     return [f"{stem}.{fmt}" for stem in stems for fmt in FORMATS]
 
 
-def _opml(app: Flask, base_url: str) -> bytes:
+def _opml_files(app: Flask, base_url: str) -> dict[str, bytes]:
+    """feeds.opml (the outlet feeds) and feeds-more.opml (the others), as served."""
     rt = app.extensions[EXTENSION]
     directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
-    outlets = [OpmlOutline(o.name, f"{base_url}/feeds/outlet/{o.slug}.atom") for o in directory]
-    sources = [OpmlOutline(r.name, f"{base_url}/feeds/source/{r.id}.atom", r.start_urls[0])
-               for r in rt.recipes.values()]
-    return render_opml(app.config["SITE_TITLE"], datetime.now(timezone.utc),
-                       [("Outlets", outlets), ("Sources", sources)])
+    outlets, others = opml_groups(base_url, directory, rt.recipes)
+    created = datetime.now(timezone.utc)
+    return {"feeds.opml": render_opml(app.config["SITE_TITLE"], created, [("Outlets", outlets)]),
+            "feeds-more.opml": render_opml(app.config["SITE_TITLE"], created, others)}
+
+
+def _pinged(app: Flask, base_url: str) -> bool:
+    """Exported files name the hub only when the hub hears of their changes:
+    WEBSUB_EXPORT_BASE_URL names where they are served."""
+    export_base = (app.config.get("WEBSUB_EXPORT_BASE_URL") or "").rstrip("/")
+    return bool(app.config["WEBSUB_HUB"]) and export_base == base_url
 
 
 def _write_if_changed(target: Path, body: bytes, hashes: dict, name: str, result: ExportResult) -> None:
@@ -72,13 +81,21 @@ def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
         return result
     hashes = manifest.get("files", {})
     app.config["BASE_URL"] = base_url  # self links point at the static host
+    pinged = _pinged(app, base_url)
+    if not pinged:
+        app.config["WEBSUB_HUB"] = None  # a hub that never hears of these files must not be named in them
     client = app.test_client()
+    feeds_written = []
     for path in _paths(app):
         response = client.get(f"/{path}")
         if response.status_code != 200:
             raise RuntimeError(f"/{path} answered {response.status_code}: {response.get_data(as_text=True)}")
+        before = len(result.written)
         _write_if_changed(folder / path, response.data, hashes, path, result)
-    _write_if_changed(folder / "feeds.opml", _opml(app, base_url), hashes, "feeds.opml", result)
+        if len(result.written) > before:
+            feeds_written.append(f"{base_url}/{path}")
+    for name, body in _opml_files(app, base_url).items():
+        _write_if_changed(folder / name, body, hashes, name, result)
     # The stylesheet the Atom and RSS files name, and the CSS it links, so
     # browsers show them as pages there too.
     for name in ("feed.xsl", "feed.css"):
@@ -86,4 +103,11 @@ def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
         _write_if_changed(folder / "static" / name, static.read_bytes(), hashes, f"static/{name}", result)
     manifest_path.write_text(json.dumps({"store_version": version, "base_url": base_url, "files": hashes},
                                         indent=1))
+    if pinged and feeds_written:
+        import httpx
+
+        from feedsvc.websub import publish
+
+        with httpx.Client(trust_env=False) as http:
+            result.pinged = publish(http, app.config["WEBSUB_HUB"], feeds_written)
     return result

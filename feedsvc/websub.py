@@ -4,22 +4,26 @@ topic URLs to fetch again (hub.mode=publish)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, urlencode
 
 import httpx
 
 from feedsvc.models import RefreshReport
+from feedsvc.outlets import OutletDirectory
 
 log = logging.getLogger(__name__)
 FORMATS = ("atom", "rss", "json")
 
 
-def changed_topics(base_url: str, report: RefreshReport) -> list[str]:
-    """Feed URLs whose content a refresh changed: everything, its source,
-    and the outlets of the items it added or changed."""
+def changed_topics(base_url: str, report: RefreshReport, directory: OutletDirectory) -> list[str]:
+    """Every URL the feeds a refresh changed are advertised at (their
+    canonical URLs: name and alias URLs of an outlet feed redirect to its
+    slug URL, so subscribers never hold them): everything, its source, and
+    the outlets of the items it added or changed, aliases resolved."""
+    outlets = {directory.resolve(name) for name in report.outlets_changed}
     stems = ["/feeds/all", f"/feeds/source/{quote(report.source_id)}",
-             *(f"/feeds/outlet/{quote(outlet)}" for outlet in sorted(report.outlets_changed))]
+             *(f"/feeds/outlet/{quote(slug)}" for slug in sorted(o.slug for o in outlets if o))]
     return [f"{base_url.rstrip('/')}{stem}.{fmt}" for stem in stems for fmt in FORMATS]
 
 
@@ -42,12 +46,13 @@ def publish(client: httpx.Client, hub_url: str, topics: Iterable[str]) -> bool:
 
 
 class Publisher:
-    """A refresh listener: pings the hub when a refresh changed items."""
+    """A refresh listener: pings the hub when a refresh changed items.
+    `outlets` gives the outlet directory as it is after the refresh."""
 
-    def __init__(self, hub_url: str, base_url: str):
-        self.hub_url, self.base_url = hub_url, base_url
+    def __init__(self, hub_url: str, base_url: str, outlets: Callable[[], OutletDirectory]):
+        self.hub_url, self.base_url, self.outlets = hub_url, base_url, outlets
         self.client = httpx.Client(trust_env=False)
 
     def __call__(self, report: RefreshReport) -> None:
         if report.status == "ok" and (report.new or report.updated):
-            publish(self.client, self.hub_url, changed_topics(self.base_url, report))
+            publish(self.client, self.hub_url, changed_topics(self.base_url, report, self.outlets()))
