@@ -92,6 +92,7 @@ items = Table(
     # Moves on every change to the item: rendered entries are reused until it does.
     Column("revision", Integer, nullable=False, server_default="0"),
     Index("ix_items_sort", "sort_at", "id"),
+    Index("ix_items_updated_at", "updated_at"),  # each item's updated is a second of its own
     Index("ix_items_outlet_sort", "outlet", "sort_at", "id"),
     Index("ix_items_source_sort", "source_id", "sort_at", "id"),
 )

@@ -221,6 +221,8 @@ class Store:
                 # An item first stored by this same write is as first seen.
                 revised = record.url not in touched_new and record.detail == row["detail"]
                 date_changes(row, changes, now, revised)
+                if "updated_at" in changes:
+                    changes["updated_at"] = _free_second(conn, changes["updated_at"], downward=False, own=row["id"])
                 tally_change(tally, row, changes)
                 derive_search_columns(changes, {**row, **changes})
                 conn.execute(update(items).where(items.c.id == row["id"])
@@ -236,6 +238,7 @@ class Store:
 
     def _insert(self, conn: Connection, record: ItemRecord, now: datetime) -> dict:
         values = new_row(record, now)
+        values["updated_at"] = _free_second(conn, values["updated_at"], downward=values["published_at"] is None)
         values["id"] = conn.execute(insert(items).values(**values)).inserted_primary_key[0]
         return values
 
@@ -405,6 +408,24 @@ class Store:
     def count_items(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(items)).scalar_one()
+
+
+def _free_second(conn: Connection, at: datetime, downward: bool, own: int | None = None) -> datetime:
+    """`at` to the second, or the nearest second no other item's updated
+    holds: readers and validators (W3C DuplicateUpdated) take entries that
+    share one updated for copies. Pages often give only the day or the
+    minute, and items first seen in one refresh share their time. Later
+    seconds for a time from a page (a day's items stay in their day); for
+    a first-seen time, earlier ones, which never lie in the future."""
+    at = at.replace(microsecond=0)
+    step = timedelta(seconds=-1 if downward else 1)
+    window = (at + step * 3600, at) if downward else (at, at + step * 3600)
+    others = items.c.id != own if own is not None else items.c.id.is_not(None)
+    used = set(conn.execute(select(items.c.updated_at).where(items.c.updated_at >= window[0],
+                                                             items.c.updated_at <= window[1], others)).scalars())
+    while at in used:
+        at += step
+    return at
 
 
 def _chunks(values: list, size: int):

@@ -19,6 +19,8 @@ Revision ID: 0008_honest_dates
 Revises: 0005_bigram_index
 """
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -45,7 +47,9 @@ def upgrade() -> None:
     op.execute("UPDATE items SET updated_at = CASE "
                "WHEN changed_at IS NOT NULL AND changed_at > COALESCE(published_at, first_seen_at) THEN changed_at "
                "ELSE COALESCE(published_at, first_seen_at) END")
+    op.create_index("ix_items_updated_at", "items", ["updated_at"])
     bind = op.get_bind()
+    _separate_updated(bind)
     orphans = bind.execute(sa.text("SELECT COUNT(*) FROM items WHERE outlet IS NULL")).scalar_one()
     if orphans:
         op.execute("UPDATE items SET outlet = (SELECT name FROM sources WHERE sources.id = items.source_id), "
@@ -59,7 +63,23 @@ def upgrade() -> None:
                    .bindparams(value=LEGACY_AUTHORITY))
 
 
+def _separate_updated(bind) -> None:
+    """No two items share one updated second (as feedsvc.store keeps it
+    from now on): a later item of a shared second moves to the next free one."""
+    table = sa.table("items", sa.column("id", sa.Integer), sa.column("updated_at", sa.DateTime))
+    rows = bind.execute(sa.select(table.c.id, table.c.updated_at).order_by(table.c.updated_at, table.c.id)).all()
+    last = None
+    for item_id, original in rows:
+        value = original.replace(microsecond=0)
+        if last is not None and value <= last:
+            value = last + timedelta(seconds=1)
+        if value != original:
+            bind.execute(sa.update(table).where(table.c.id == item_id).values(updated_at=value))
+        last = value
+
+
 def downgrade() -> None:
+    op.drop_index("ix_items_updated_at", "items")
     op.drop_table("store_settings")
     with op.batch_alter_table("items") as batch:
         batch.drop_column("author_email")
