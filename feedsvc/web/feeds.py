@@ -122,7 +122,9 @@ def _meta(fmt: str, title: str, path_stem: str, feed_request, source_id: str | N
     return FeedMeta(
         feed_id=feed_id(feed_id_authority(), path_stem),
         title=f"{title} · {site}",
-        self_url=_feed_urls(path_stem, known_args(request.args))[fmt],
+        # As the paging links write it, so a page's self is the URL it was fetched by.
+        self_url=_feed_urls(path_stem, [*(k_v for k_v in known_args(request.args) if k_v[0] != "before"),
+                                        *(("before", v) for v in request.args.getlist("before")[:1])])[fmt],
         alternate_url=f"{base_url()}{url_for('pages.index')}",
         author=single.name if single else site,
         # Sources in one language give it; a feed mixing them says the setting's.
