@@ -156,3 +156,54 @@ def test_browsers_get_a_page_readers_the_feed(refreshed_app, fmt):
     # A reader's tag never gets a browser a 304 for the page, nor the other way round.
     assert client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT, "If-None-Match": feed.headers["ETag"]}
                       ).status_code == 200
+
+
+def test_cors_preflight_and_exposed_validators(refreshed_app):
+    """A web reader's conditional fetch from another origin: the preflight
+    allows If-None-Match and If-Modified-Since; ETag, Last-Modified and
+    Link are readable; every answer (304 and errors too) says so."""
+    client = refreshed_app.test_client()
+    for path in ("/feeds/all.atom", "/feeds/outlet/luwang.json", "/feeds.opml", "/api/items"):
+        preflight = client.options(path, headers={"Origin": "https://reader.example", "Access-Control-Request-Method":
+                                                  "GET", "Access-Control-Request-Headers": "if-none-match"})
+        assert preflight.status_code in (200, 204), path
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+        allowed = {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+        assert {"if-none-match", "if-modified-since"} <= allowed
+        assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+        assert int(preflight.headers["Access-Control-Max-Age"]) > 0
+    first = client.get("/feeds/all.atom", headers={"Origin": "https://reader.example"})
+    exposed = {h.strip() for h in first.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"ETag", "Last-Modified", "Link"} <= exposed
+    again = client.get("/feeds/all.atom", headers={"Origin": "https://reader.example",
+                                                   "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in again.headers["Access-Control-Expose-Headers"]
+    assert client.get("/feeds/outlet/nope.atom").headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in client.get("/").headers  # the index is no API
+
+
+def test_paging_links_are_stable_under_new_items(refreshed_app):
+    """RFC 5005 section 3: first, next and previous links. A page URL shows
+    the same items after new ones arrive, and previous leads back."""
+    from feedsvc.models import ItemRecord
+
+    client = refreshed_app.test_client()
+
+    def page(url: str):
+        feed = parse_strict(client.get(url.removeprefix("http://localhost")).data)
+        return [e.id for e in feed.entries], {l.rel: l.href for l in feed.feed.links if l.rel != "alternate"}
+
+    first_ids, first_links = page("/feeds/all.atom?limit=4")
+    assert "previous" not in first_links and first_links["first"] == "http://localhost/feeds/all.atom?limit=4"
+    second_ids, second_links = page(first_links["next"])
+    third_ids, third_links = page(second_links["next"])
+    assert second_links["first"] == first_links["first"] and second_links["previous"] == first_links["first"]
+    assert page(third_links["previous"])[0] == second_ids  # previous of the third page is the second
+    assert len(set(first_ids + second_ids + third_ids)) == 11
+    store = refreshed_app.extensions["feedsvc"].store
+    store.sync_sources([])
+    store.upsert_items([ItemRecord(url=f"https://news.example/new/{n}", source_id="iqilu-shandong", title=f"新{n}",
+                                   detail=1, outlet="鲁网") for n in range(3)])
+    assert page(first_links["next"])[0] == second_ids  # the same page, however many arrived
+    assert page(third_links["previous"])[0] == second_ids
