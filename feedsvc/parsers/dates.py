@@ -93,7 +93,7 @@ def _from_words(text: str, zone: tzinfo, now: datetime) -> Timestamp | None:
             return Timestamp(value, "day" if unit in ("天", "周", "个月") else "second")
         if unit in ("天", "周", "个月"):  # "3 days ago" names a day, not a moment
             return Timestamp(in_zone(datetime.combine(value.date(), time()), zone), "day")
-        return Timestamp(value.replace(microsecond=0), "second")
+        return Timestamp(in_zone(value.replace(tzinfo=None, microsecond=0), zone), "second")
     if _JUST_NOW.search(text):
         return Timestamp(local_now.replace(microsecond=0), "second")
     return None
