@@ -4,11 +4,13 @@ the changes a record makes to a known one. The store applies them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from feedsvc.models import ItemRecord
 from feedsvc.outlet_stats import OutletTally
 from feedsvc.search import author_keys, search_text
+from feedsvc.times import describe, plausible, window_text
 
 # A change to these is a change readers see: it moves updated_at.
 CONTENT_FIELDS = ("title", "summary", "body_html")
@@ -20,6 +22,20 @@ def mint_guid(url: str) -> str:
     """Computed once at first insert and stored: later changes to URL
     handling must never change an id readers already have."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}"
+
+
+def bounded(records: list[ItemRecord], now: datetime) -> tuple[list[ItemRecord], list[str]]:
+    """The store's door for times: a record dated outside the plausible
+    window (feedsvc.times) keeps its other fields and loses its time, with
+    a warning naming it; the other records pass as they are."""
+    kept, warnings = [], []
+    for record in records:
+        if record.published is not None and not plausible(record.published.value, now):
+            warnings.append(f"{record.url}: publication time {describe(record.published.value)} is outside "
+                            f"{window_text(now)}; stored without a time")
+            record = replace(record, published=None)
+        kept.append(record)
+    return kept, warnings
 
 
 def new_row(record: ItemRecord, now: datetime) -> dict:

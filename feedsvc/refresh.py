@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
+from feedsvc.item_merge import bounded
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.politeness import PoliteFetcher
@@ -261,7 +262,11 @@ class Refresher:
         try:
             harvest = self._harvest(recipe)
             self._renew_lease(recipe.id)  # still ours before anything is written
-            result = self.store.upsert_items(within_retention(harvest.records, recipe, started))
+            records, date_warnings = bounded(harvest.records, started)
+            harvest.warnings.extend(date_warnings)
+            for warning in date_warnings:
+                log.info("time_refused source=%s detail=%s", recipe.id, warning)
+            result = self.store.upsert_items(within_retention(records, recipe, started))
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
             return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),

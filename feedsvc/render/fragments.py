@@ -16,7 +16,7 @@ from datetime import datetime
 
 from feedsvc.models import StoredItem
 from feedsvc.render.json import JSON_TYPE, json_document, json_item
-from feedsvc.render.meta import ATOM_TYPE, RSS_TYPE, FeedMeta, feed_updated
+from feedsvc.render.meta import ATOM_TYPE, RSS_TYPE, FeedMeta, feed_updated, rendered_or_none
 from feedsvc.render.xml import atom_document, atom_entry, rss_document, rss_item
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -91,7 +91,9 @@ def render_feed(fmt: str, meta: FeedMeta, entries: Sequence[tuple[object, Stored
             parts.append(reused[ref.seq])
             cache.stats.reused += 1
             continue
-        fragment = spec.entry(item, meta)
+        fragment = rendered_or_none(lambda one: spec.entry(one, meta), item, fmt)
+        if fragment is None:
+            continue  # left out, and rendered again (and left out) next time: it is rare
         cache.put(key(ref), fragment)
         cache.stats.rendered += 1
         parts.append(fragment)

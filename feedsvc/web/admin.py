@@ -8,6 +8,7 @@ import logging
 from flask import Blueprint, current_app, request
 
 from feedsvc.auth import authorize, client_address
+from feedsvc.query import QueryError, parse_number
 from feedsvc.runtime import runtime
 from feedsvc.web.ratelimit import client_key, retry_after_header
 from feedsvc.web.state import ADMIN_LIMITER, TRUSTED_PROXIES
@@ -46,11 +47,12 @@ def refresh(source_id: str | None):
         return {"error": f"unknown source {source_id!r}", "sources": sorted(rt.recipes)}, 404
     # A source backing off after failures is skipped unless force=1.
     force = request.args.get("force", "").lower() in ("1", "true", "yes")
-    wait = request.args.get("wait", "0")
-    if not wait.isdigit() or int(wait) > MAX_WAIT_SECONDS:
-        return {"error": f"wait must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"}, 400
+    try:
+        wait = parse_number("wait", request.args.get("wait"), 0, MAX_WAIT_SECONDS, 0)
+    except QueryError as exc:
+        return {"error": f"{exc} (seconds)", "parameter": exc.param}, 400
     reports = rt.refresher.refresh_many([source_id] if source_id else list(rt.recipes), force=force,
-                                        wait_seconds=int(wait))
+                                        wait_seconds=wait)
     if source_id is not None and reports[0].status == "busy":
         # Another process is refreshing it: say who, and until when.
         return {"results": [reports[0].as_dict()], "error": reports[0].error}, 409

@@ -19,8 +19,9 @@ from feedsvc.feedcache import RenderedFeed
 from feedsvc.models import StoredItem
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import feed_updated
-from feedsvc.render.meta import DEFAULT_ZONE
+from feedsvc.render.meta import DEFAULT_ZONE, UnshowableTime, rendered_or_none
 from feedsvc.runtime import runtime
+from feedsvc.times import shown_in
 from feedsvc.web import openapi
 # Private helpers of the feeds, reused so the API converts text, folds
 # outlet aliases and picks max-age exactly as the feeds do.
@@ -122,7 +123,12 @@ def _item(item: StoredItem, zones) -> dict:
 
     def local(value: datetime | None) -> str | None:
         # The source's offset, as the feeds show it.
-        return value.astimezone(zone).replace(microsecond=0).isoformat() if value else None
+        if value is None:
+            return None
+        shown = shown_in(value, zone)
+        if shown is None:
+            raise UnshowableTime(f"{value.isoformat()} cannot be shown in the source's zone")
+        return shown.isoformat()
 
     return {
         "id": item.guid, "url": item.url, "title": item.title, "summary": item.summary,
@@ -142,7 +148,8 @@ def _build_items(feed_request, args: list[tuple[str, str]]) -> RenderedFeed:
         query = urlencode([*((k, v) for k, v in args if k != "before"), ("before", cursor)])
         next_url = f"{base_url()}{url_for('api.items')}?{query}"
     zones = rt.zones()
-    body = {"items": [_item(i, zones) for i in found], "next": cursor, "next_url": next_url}
+    shown = (rendered_or_none(lambda item: _item(item, zones), i, "api") for i in found)
+    body = {"items": [data for data in shown if data is not None], "next": cursor, "next_url": next_url}
     return RenderedFeed(_dump(body), JSON_TYPE, feed_updated(found), _max_age([i.source_id for i in found]))
 
 

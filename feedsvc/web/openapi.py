@@ -126,7 +126,7 @@ def _query(name: str, description: str, schema: dict | None = None, repeatable: 
 
 
 TIME_FILTER = ("ISO date or date-time (Asia/Shanghai when it has no zone; a bare date covers its whole day), "
-               "or a duration back from now: 7d, 12h, 30m, 2w")
+               "or a duration back from now: 7d, 12h, 30m, 2w (at most 100000d); dates from 1000 to 2999")
 ITEM_PARAMETERS = [
     _query("outlet", "outlet name, alias or slug; repeated: their union", repeatable=True),
     _query("source", "recipe id"),

@@ -9,8 +9,10 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from feedsvc.auth import check_bearer
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from feedsvc.render.meta import DEFAULT_ZONE
+from feedsvc.models import StoredItem
+from feedsvc.render.meta import DEFAULT_ZONE, UnshowableTime, rendered_or_none
 from feedsvc.runtime import runtime
+from feedsvc.times import shown_in
 from feedsvc.web.feeds import FORMATS
 from feedsvc.web.state import base_url, outlet_directory, refused_recipes
 
@@ -40,14 +42,31 @@ def _reload_recipes() -> None:
     runtime().reloader.check()
 
 
+@bp.app_template_filter("local_time")
+def local_time(value, zone, missing: str = "—", pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time on the page; `missing` when there is none, or when it
+    cannot be written in `zone` (a time stored by an older version)."""
+    shown = shown_in(value, zone) if value is not None else None
+    return shown.strftime(pattern) if shown is not None else missing
+
+
+def _when(item: StoredItem) -> str:
+    shown = shown_in(item.published or item.first_seen, DEFAULT_ZONE)
+    if shown is None:
+        raise UnshowableTime(f"{(item.published or item.first_seen).isoformat()} cannot be shown")
+    return shown.strftime("%Y-%m-%d" if item.precision == "day" else "%Y-%m-%d %H:%M")
+
+
 @bp.get("/")
 def index():
     rt = runtime()
     counts = rt.store.source_item_counts()
     sources = [s for s in rt.store.source_states() if s.id in rt.recipes]
+    shown = ((item, rendered_or_none(_when, item, "index")) for item in rt.store.query_items(limit=20))
     return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
-                           items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
+                           items=[(item, when) for item, when in shown if when is not None], formats=FORMATS,
+                           error_words=ERROR_WORDS,
                            base=base_url(), zone=DEFAULT_ZONE, recipe_errors=refused_recipes())
 
 
