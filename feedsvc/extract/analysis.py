@@ -11,7 +11,9 @@ from datetime import datetime, tzinfo
 from feedsvc.extract import body as body_mod
 from feedsvc.extract.dates import date_in_url, looks_dated, parse_when
 from feedsvc.extract.headline import pick_title
-from feedsvc.extract.listing import Group, entries, find_groups, related_groups
+from feedsvc.extract import related as related_mod
+from feedsvc.extract.listing import Group, find_groups
+from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
 from feedsvc.extract.metadata import Found, bracketed_name, byline, closing_credit, clean_author, dated_runs, english_byline, labelled
 from feedsvc.extract.structured import Structured, read_structured
 from feedsvc.extract.tree import Run, char_len, runs_of, strip_noise, weighted_len
@@ -72,7 +74,7 @@ class Analysis:
     body_nodes: list = field(default_factory=list)
     labels: dict[str, Found] = field(default_factory=dict)
     date_run: Run | None = None
-    related: list[Group] = field(default_factory=list)
+    related: list[related_mod.Block] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     root: object = None
 
@@ -172,12 +174,24 @@ def _windows(runs: list[Run], title_index: int | None, body_nodes: list) -> Wind
                    runs[max(0, start - _HEAD_RUNS): start])
 
 
+def _link_base(root, url: str | None, canonical: str) -> str:
+    """What the page's relative links are relative to: its <base href>,
+    else the address it was fetched from, else its canonical URL."""
+    base = root.find(".//base[@href]")
+    fetched = url if url and url.startswith(("http://", "https://")) else None
+    declared = absolute_http(base.get("href"), fetched or canonical) if base is not None else None
+    return declared or fetched or canonical
+
+
 def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now: datetime | None,
-            keep_tree: bool = False) -> Analysis:
+            keep_tree: bool = False, known: KnownOutlets | None = None) -> Analysis:
     """Extract everything; with `keep_tree` the body is neither cleaned nor
-    rendered, so every element found is still in the tree for selectors."""
+    rendered, so every element found is still in the tree for selectors.
+    `known` recognises outlet names (default: the shipped directory)."""
+    known = known or default_outlets()
     root = load_document(data, url or "page", charset)
     base = canonical_url(root, url or "")
+    link_base = _link_base(root, url, base)
     found = read_structured(root)
     strip_noise(root)
     runs = runs_of(root)
@@ -189,8 +203,10 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     published, date_run = _published(found, windows, zone, now)
     author, author_run = _author(found, labels, windows, date_run, root)
     published = published or date_in_url(base or url, zone)
-    related = related_groups(groups)
-    related_entries = entries(related, base, zone, now) if related else ()
+    related, page = related_mod.find_blocks(root, runs, groups, body_nodes[0] if body_nodes else None, link_base,
+                                            base or None)
+    related_entries = related_mod.related_entries(related, page, zone, published.value if published else None,
+                                                  now, known) if related else ()
     title_run = runs[title_index] if title_index is not None else None
     title_runs = runs[title_index: title_end + 1] if title_index is not None else []
     meta_runs = [r for r in (*title_runs, date_run, author_run, *(f.run for f in labels.values())) if r]
