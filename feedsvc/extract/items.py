@@ -37,12 +37,13 @@ _BADGE = re.compile(
     r"[\s)）\]】]*(?:\d{1,2}:\d\d(?::\d\d)?)?[\s)）\]】]*$",
     re.I,
 )
-_BULLET = re.compile(r"^[\s·•●○■□▪▸►>》\-*]+")
+_BULLET = re.compile(r"^[\s·•●○■□▪▸►>》]+")
 _DECOR = re.compile(r"^[\s\u3000\xa0·•⋅|｜/\-—:：,，、()（）\[\]【】]+|[\s\u3000\xa0·•⋅|｜/\-—:：,，、()（）\[\]【】]+$")
 _SOURCE_CLASS = re.compile(r"(?:^|[\s_-])(?:source|src|from|media|origin|laiyuan|provider|publisher|site-?name|author"
                            r"|writer|zuozhe|ly)(?:$|[\s_-])")
 _SOURCE_LABEL = re.compile(r"(?:来源|來源|稿源|来自|出处|source)\s*[:：]\s*(?P<name>[^\s|｜/,，;；]+)", re.I)
-_NOT_NAME = re.compile(r"\d|[，。！？；!?;]|^(?:评论|阅读|浏览|分享|收藏|举报|点赞|相关|详细|更多|查看|标签|关键词|专题)")
+_NOT_NAME = re.compile(r"^[\d\s.,:]+$|\d+\s*(?:评论|阅读|浏览|次|条|人|赞|图)|[，。！？；!?;]"
+                       r"|^(?:评论|阅读|浏览|分享|收藏|举报|点赞|相关|详细|更多|查看|标签|关键词|专题|广告)")
 _SUMMARY_MIN = 30  # weighted: fifteen ideographs
 _DATE_LINE_REST = 32  # weighted: what may sit beside a date on its line (an outlet's name)
 
@@ -181,7 +182,7 @@ def read_item(item, a, siblings: list | None, zone: tzinfo, around: datetime | N
             continue  # a summary that mentions a day
         details.published = parse_near(match.group(0), zone, around, now)
         if details.published:
-            date_line = line
+            date_line = line[0].line
             rest_name = _name(rest, known)
             if rest_name:
                 details.outlet = rest_name
@@ -190,7 +191,7 @@ def read_item(item, a, siblings: list | None, zone: tzinfo, around: datetime | N
         details.published = parse_near(glued, zone, around, now)
     details.outlet = _labelled_outlet(own, known) or _class_outlet(own, item, known) or details.outlet \
         or _known_outlet(own, known)
-    summaries = [squash(" ".join(p.text for p in line)) for line in _lines(own) if line is not date_line]
+    summaries = [squash(" ".join(p.text for p in line)) for line in _lines(own) if line[0].line != date_line]
     summaries = [s for s in summaries if weighted_len(s) >= _SUMMARY_MIN and s != title]
     if summaries:
         details.summary = shorten(strip_more_link(max(summaries, key=weighted_len)))

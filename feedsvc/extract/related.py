@@ -25,7 +25,7 @@ from feedsvc.parsers.text import squash
 _DECOR = re.compile(r"[\s\u3000\xa0【】\[\]『』「」《》<>〈〉·•●■□▌▍▎|｜:：>＞»›\-—_~^*#]+")
 # Headings of a list that belongs to the article.
 _STRONG = re.compile(
-    r"(?:相关|相關)(?:新闻|新聞|阅读|閱讀|报道|報道|文章|内容|內容|推荐|推薦|链接|鏈接|资讯|資訊|稿件|消息|图集|视频|专题)?(?:推荐)?"
+    r"(?:相关|相關)(?:新闻|新聞|阅读|閱讀|报道|報道|文章|内容|內容|推荐|推薦|链接|鏈接|资讯|資訊|稿件|消息|图集|视频|专题)(?:推荐)?"
     r"|延伸阅读|延伸閱讀|推荐阅读|推薦閱讀|扩展阅读|拓展阅读|关键词阅读|关联阅读|深度阅读|更多相关(?:新闻|阅读|报道|文章)?"
     r"|related(?:stories|articles|news|content|links|coverage|reading)?|readmore|seealso|moreonthis(?:story)?",
     re.I,
@@ -37,15 +37,26 @@ _WEAK = re.compile(r"为你推荐|为您推荐|你可能(?:会|還|还)?(?:喜�
 # Headings of other lists: where a related block ends.
 _OTHER = re.compile(r"热门|熱門|热点|熱點|排行|热榜|点击|最新|24小时|今日|要闻|头条|推荐|推薦|图片|视频|专题|精彩|热评|评论"
                     r"|作者|更多|popular|trending|most|latest", re.I)
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _HEADING_MAX = 12  # characters of a heading once its decoration is gone
 # Where a sidebar or a site-wide box sits (a weak heading there is no related list).
 _SIDE = re.compile(r"side|aside|\bright|\bfr\b|col-?r\b|r-?box|\brbox|\bsd\b|widget|rank|\bhot|paihang|popular")
-_CHROME = re.compile(r"\bnav|menu|header|footer|breadcrumb|crumb|copyright|friend|toolbar|topbar|login|sitemap")
+# Class or id words of site chrome, as whole words ("nav", "footer-links";
+# not "blq-navigation-wrapper" on the <body> of a page).
+_CHROME = re.compile(r"(?:^|\s)(?:nav|navbar|menu|header|footer|breadcrumbs?|crumbs?|copyright|friend-?links?|toolbar"
+                     r"|topbar|login|sitemap)(?:$|[\s_-])")
 _CHROME_TAGS = {"nav", "header", "footer"}
 _RELATED_CLASS = re.compile(r"relat|xgxw|xgwz|xglj|xiangguan|yanshen|xgyd", re.I)
 _MIN_TITLE = 10  # weighted: five ideographs
 _PAGER = re.compile(r"^\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|前一篇|后一篇|previous|next)\s*[:：]?", re.I)
 _MAX_CLIMB = 6
+# Links in an item that are not its title: tags, the source's or author's
+# page, comment counts, share buttons, ads.
+_ASIDE_CLASS = re.compile(r"(?:^|[\s_-])(?:tags?|keywords?|label|cmnt|comments?|source|author|user|avatar|share"
+                          r"|ads?|advert\w*|sponsor\w*|promo\w*|gemini\w*|native-ad\w*)(?:$|[\s_-])")
+_ASIDE_LINK = re.compile(r"^https?://(?:tags?|tag\.[^/]+)\.|/(?:tags?|keywords?|search|user|author)[/?=_-]"
+                         r"|/(?:ad)?click\?|doubleclick|/adclick", re.I)
+_MAX_GAP = 200  # elements between a heading and its first link
 
 
 @dataclass
@@ -103,7 +114,7 @@ class _Page:
             if not link:
                 continue
             title = item_mod.link_title(a)
-            if weighted_len(title) >= _MIN_TITLE and not _PAGER.match(title):
+            if weighted_len(title) >= _MIN_TITLE and not _PAGER.match(title) and not _is_aside(a, link):
                 self.anchors.append(a)
                 self.link_of[a] = link
                 self.title_of[a] = title
@@ -131,8 +142,15 @@ class _Page:
         return self.order[outer] <= self.order[inner] <= self.end[outer]
 
 
+def _is_aside(a, link: str) -> bool:
+    if _ASIDE_LINK.search(link):
+        return True
+    return any(_ASIDE_CLASS.search(class_id(el)) for el in list(ancestors(a))[:4])
+
+
 def _in_chrome(el) -> bool:
-    return any(anc.tag in _CHROME_TAGS or _CHROME.search(class_id(anc)) for anc in ancestors(el))
+    return any(anc.tag in _CHROME_TAGS or _CHROME.search(class_id(anc)) for anc in ancestors(el)
+               if anc.tag not in ("body", "html"))
 
 
 def _in_sidebar(el, body, page: _Page) -> bool:
@@ -147,14 +165,19 @@ def _in_sidebar(el, body, page: _Page) -> bool:
 
 
 def _headings(runs: list[Run]) -> list[tuple[int, Run, str]]:
+    """(index, run, kind) of every heading line; a heading may also be the
+    first element of a line (a tab <a>相关新闻</a> beside an app link)."""
     found = []
     for index, run in enumerate(runs):
-        if run.link_chars * 2 > len(run.text) and not _lead_heading(run.text):
-            # A heading that is itself a link ("相关文章" as javascript:void(0)).
-            kind = _heading_kind(run.text) if len(run.text) <= 16 else None
-        else:
-            kind = _heading_kind(run.text) if len(run.text) <= 24 else None
-            kind = kind or _lead_heading(run.text)
+        kind = _lead_heading(run.text)
+        if not kind and len(run.text) <= 24 and (run.link_chars * 2 <= len(run.text) or len(run.text) <= 16):
+            kind = _heading_kind(run.text)
+        inline = next((el for el in run.elements if el is not run.block and isinstance(el.tag, str)), None)
+        if not kind and inline is not None and run.text.startswith(squash(inline.text_content())[:4] or "\0"):
+            first = squash(inline.text_content())
+            kind = _heading_kind(first) if len(first) <= 16 else None
+        if kind == "other" and run.link_chars * 2 > len(run.text) and run.block.tag not in _HEADING_TAGS:
+            kind = None  # a link line (光明网 ⋅ 0评论 ⋅ 相关) is an item's, not a box's heading
         if kind:
             found.append((index, run, kind))
     return found
@@ -184,6 +207,8 @@ def _tab_pane(run: Run, heading_runs: list[Run], page: _Page):
 
 def _block_after(page: _Page, run: Run, stops: list[int], heading_runs: list[Run]) -> Block | None:
     start = _start(page, run)
+    if not _lead_heading(run.text):  # the heading's own line holds no item (a tab row's app link)
+        start = max([start] + [page.end[el] for el in run.elements if isinstance(el.tag, str) and el is not run.block])
     pane = _tab_pane(run, heading_runs, page)
     if pane is not None:
         return Block(pane, run.block, [(None, a) for a in page.inside(pane)])
@@ -195,6 +220,8 @@ def _block_after(page: _Page, run: Run, stops: list[int], heading_runs: list[Run
         if found:
             limit = stops[bisect_right(stops, start)] if bisect_right(stops, start) < len(stops) else None
             found = [a for a in found if limit is None or page.order[a] < limit]
+            if found and page.order[found[0]] - start > _MAX_GAP:
+                return None  # the next links are another part of the page
             return Block(el, run.block, [(None, a) for a in found]) if found else None
         el = el.getparent()
     return None
@@ -216,7 +243,19 @@ def _items(block: Block, page: _Page) -> list:
                 break
             item = parent
         out.append((item if item is not a else None, a))
-    return out
+    return _same_tag(out)
+
+
+def _same_tag(items: list) -> list:
+    """A list of <li> with a <div> slipped in between is a list and a promo:
+    when three quarters or more of the items share one tag, the rest go."""
+    tags = [(item.tag if item is not None else "a") for item, _ in items]
+    if len(tags) < 4:
+        return items
+    common = max(set(tags), key=tags.count)
+    if tags.count(common) * 4 < len(tags) * 3:
+        return items
+    return [pair for pair, tag in zip(items, tags) if tag == common]
 
 
 def _unheaded(groups, body, page: _Page) -> list[Block]:
@@ -247,10 +286,10 @@ def find_blocks(root, runs: list[Run], groups, body, base: str, page_url: str | 
     heading_runs = [run for _, run, _ in headings]
     strong, weak = [], []
     for _, run, kind in headings:
-        if kind == "other" or _in_chrome(run.block):
+        if kind == "other":
             continue
         block = _block_after(page, run, stops, heading_runs)
-        if block is None:
+        if block is None or _in_chrome(block.container):
             continue
         block.strong = kind == "strong"
         if kind == "weak" and _in_sidebar(block.container, body, page):
@@ -276,8 +315,7 @@ def related_entries(blocks: list[Block], page: _Page, zone: tzinfo, around: date
         details = item_mod.read_item(item, a, siblings.get(a.getparent(), [a]) if item is None else None,
                                      zone, around, now, known)
         title = details.title or page.title_of[a]
-        previous = found.get(link)
-        if previous is not None and weighted_len(previous.title) >= weighted_len(title):
+        if link in found:  # an item's first title link is its title; a second one is its summary
             continue
         outlet = details.outlet or known.outlet_of_link(link, page.base)
         found[link] = ListingEntry(title=squash(title), link=link, href=a.get("href").strip(),
