@@ -107,9 +107,16 @@ class _Page:
         self.base = base
         self.page_url = page_url
         self.anchors = []  # title links in page order
+        self.positions: list[int] = []
         self.link_of: dict = {}
         self.title_of: dict = {}
-        for a in root.iter("a"):
+
+    def find_links(self, after: int) -> None:
+        """The title links after document position `after` (nothing before
+        the first heading can be an item)."""
+        for a in self.root.iter("a"):
+            if self.order[a] <= after or weighted_len(a.text_content() or a.get("title") or "") < _MIN_TITLE:
+                continue
             link = self._article_link(a)
             if not link:
                 continue
@@ -258,6 +265,10 @@ def _same_tag(items: list) -> list:
     return [pair for pair, tag in zip(items, tags) if tag == common]
 
 
+def _related_class(container) -> bool:
+    return any(_RELATED_CLASS.search(class_id(el)) for el in list(ancestors(container))[:3])
+
+
 def _unheaded(groups, body, page: _Page) -> list[Block]:
     """Lists without a heading whose class says related, after the body and
     in its column."""
@@ -267,8 +278,7 @@ def _unheaded(groups, body, page: _Page) -> list[Block]:
         container = group.container
         if page.order.get(container, -1) <= end_of_body or _in_chrome(container):
             continue
-        marks = " ".join(class_id(el) for el in list(ancestors(container))[:3])
-        if not _RELATED_CLASS.search(marks) or _in_sidebar(container, body, page):
+        if not _related_class(container) or _in_sidebar(container, body, page):
             continue
         blocks.append(Block(container, None, [(None, a) for _, a in group.items if a in page.link_of]))
     return blocks
@@ -279,9 +289,14 @@ def find_blocks(root, runs: list[Run], groups, body, base: str, page_url: str | 
     heading (为你推荐) only when there is none and they are in the article's
     column; a list without heading only when there is neither."""
     page = _Page(root, base, page_url)
+    headings = _headings(runs)
+    wanted = [_start(page, run) for _, run, kind in headings if kind != "other"]
+    after_body = page.end.get(body, len(page.order)) if body is not None else len(page.order)
+    if not wanted and not any(_related_class(g.container) for g in groups):
+        return [], page
+    page.find_links(min(wanted + [after_body]))
     if not page.anchors:
         return [], page
-    headings = _headings(runs)
     stops = sorted(_start(page, run) for _, run, _ in headings)
     heading_runs = [run for _, run, _ in headings]
     strong, weak = [], []
