@@ -14,7 +14,8 @@ from feedsvc.extract.headline import pick_title
 from feedsvc.extract import related as related_mod
 from feedsvc.extract.listing import Group, find_groups
 from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
-from feedsvc.extract.metadata import Found, bracketed_name, byline, closing_credit, clean_author, dated_runs, english_byline, labelled
+from feedsvc.extract.metadata import (Found, bracketed_name, byline, closing_credit, clean_author, dated_runs,
+                                     english_byline, labelled, lead_outlet, outlet_beside)
 from feedsvc.extract.structured import Structured, read_structured
 from feedsvc.extract.tree import Run, char_len, runs_of, strip_noise, weighted_len
 from feedsvc.models import ListingEntry, Timestamp
@@ -218,11 +219,18 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     # The lead is running text: a deck line or subhead has no full stop.
     lead = next((line for line in (body_text or "").split("\n")
                  if weighted_len(line) >= _LEAD_MIN and _SENTENCE.search(line)), None)
+    outlet = labels["outlet"].value if "outlet" in labels else None
+    if author and known.is_outlet(author):  # 作者：新京报 or the portal's name is no person
+        outlet, author = outlet or author, None
+    if outlet is None:
+        date_index = next((i for i, run in enumerate(runs) if run is date_run), None) if date_run else None
+        beside = outlet_beside(runs, date_index, known) or lead_outlet(windows.body, known)
+        outlet = beside.value if beside else None
     extracted = Extracted(
         url=base or None,
         title=title,
         author=author,
-        outlet=labels["outlet"].value if "outlet" in labels else None,
+        outlet=outlet,
         editors=tuple(dict.fromkeys(labels["editor"].value)) if "editor" in labels else (),
         published=published,
         body_text=body_text,

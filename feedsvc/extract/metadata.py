@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from feedsvc.extract.dates import looks_dated
+from feedsvc.extract.dates import DATE_HINT, looks_dated
+from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
 from feedsvc.extract.tree import Run, char_len, class_id, is_cjk_text
 from feedsvc.parsers.text import squash
 
 _SEP = r"\s*[:：︰]\s*"
 _LOOSE_SEP = r"\s*[:：︰︱｜|/／]\s*"  # 文/张三, 作者︱春春
 _LABELS = re.compile(
-    r"(?P<outlet>(?:来源|稿源|来自|出处|转自|新闻来源|信息来源|文章来源|本文来源)" + _SEP + r")"
+    r"(?P<outlet>(?:来源|稿源|来自|出处|转自|新闻来源|信息来源|文章来源|本文来源)" + _SEP
+    + r"|(?:本文|文章|稿件)?来源于\s*[:：]?\s*)"
     r"|(?P<editor>(?:责任编辑|责编|值班编辑|编辑|责任编缉|编审|审核|校对)" + _SEP + r")"
     r"|(?P<author>(?:(?<![\u4e00-\u9fff])文|作者|撰文|撰稿|撰稿人|记者|采写|通讯员|执笔|执笔人)" + _LOOSE_SEP + r")"
     # The issuing body of a government document (政府信息公开 tables): its
@@ -83,6 +85,8 @@ def _outlet(value: str) -> str | None:
     if is_cjk_text(value):
         value = value.split(" ")[0]  # Chinese outlet names have no spaces
     value = value.strip("　 .。,，;；:：")
+    if default_outlets().is_placeholder(value):  # 来源：转载文章 names nobody
+        return None
     return value if 1 < char_len(value) <= 30 else None
 
 
@@ -179,3 +183,33 @@ def dated_runs(runs: list[Run], backwards: bool = False) -> list[tuple[Run, str]
         label = _DATE_LABEL.search(text)
         out.append((run, text[label.end():] if label and label.end() < len(text) else text))
     return out
+
+
+_NAME_SPLIT = re.compile(r"[\s|｜/·•⋅,，、()（）\[\]【】]+")
+# A lead that opens with its outlet: 新浪科技讯 北京时间…, 北京商报讯（记者 …）, 新华社北京5月20日电.
+_LEAD_OUTLET = re.compile(r"^[\s（(【\[]*(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:讯|消息|[\u4e00-\u9fff]{2,4}\d{1,2}月\d{1,2}日电)")
+
+
+def outlet_beside(runs: list[Run], index: int | None, known: KnownOutlets) -> Found | None:
+    """An unlabelled outlet on the article's date line or the line next to it
+    (<span>中国网</span> <span>2019-11-25 10:37</span>): a name the outlet
+    directory knows, so a reporter's name or a channel is never taken."""
+    if index is None:
+        return None
+    for near in (index, index - 1, index + 1):
+        if not 0 <= near < len(runs) or char_len(runs[near].text) > 60:
+            continue
+        text = DATE_HINT.sub(" ", runs[near].text)
+        for token in _NAME_SPLIT.split(re.sub(r"\d{1,2}:\d\d(?::\d\d)?|\d+", " ", text)):
+            if known.is_outlet(token):
+                return Found(token, runs[near])
+    return None
+
+
+def lead_outlet(runs: list[Run], known: KnownOutlets) -> Found | None:
+    """新浪科技讯 … at the start of the body's first lines."""
+    for run in runs[:2]:
+        match = _LEAD_OUTLET.match(run.text)
+        if match and known.is_outlet(match.group("name")):
+            return Found(match.group("name"), run)
+    return None
