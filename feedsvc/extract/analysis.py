@@ -15,7 +15,8 @@ from feedsvc.extract import related as related_mod
 from feedsvc.extract.listing import Group, find_groups
 from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
 from feedsvc.extract.metadata import (Found, bracketed_name, byline, closing_credit, clean_author, dated_runs,
-                                     english_byline, labelled, lead_outlet, outlet_beside)
+                                     english_byline, labelled, lead_outlet, looks_like_person, outlet_beside,
+                                     publication_on)
 from feedsvc.extract.structured import Structured, read_structured
 from feedsvc.extract.tree import Run, char_len, runs_of, strip_noise, weighted_len
 from feedsvc.models import ListingEntry, Timestamp
@@ -94,6 +95,7 @@ def _shown_time(windows: "Windows", zone: tzinfo, now) -> tuple[Timestamp | None
 
 
 _SENTENCE = re.compile(r"[。！？]|[.!?](?:\s|$)")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _ZONED = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 _ENGLISH_LINE = re.compile(r"[A-Za-z]{3,}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -106,6 +108,8 @@ def _published(found: Structured, windows: "Windows", zone: tzinfo, now) -> tupl
     meta = [(raw, t) for raw, t in ((raw, parse_when(raw, zone, now)) for raw in found.times) if t]
     raw, meta_best = next(((r, t) for r, t in meta if t.precision == "second"), meta[0] if meta else ("", None))
     shown, shown_run = _shown_time(windows, zone, now)
+    if shown is not None and meta_best is not None and not _YEAR.search(shown_run.text):
+        return meta_best, None  # "3小时前" is read against today; the page's own dated metadata is not
     if shown is None:
         return meta_best, None
     if meta_best is None:
@@ -203,7 +207,11 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     labels = windows.labels()
     published, date_run = _published(found, windows, zone, now)
     author, author_run = _author(found, labels, windows, date_run, root)
-    published = published or date_in_url(base or url, zone)
+    in_url = date_in_url(base or url, zone)
+    if published and in_url and date_run is not None and not _YEAR.search(date_run.text) \
+            and published.value.year != in_url.value.year:
+        published = in_url  # a relative badge read today, on a page whose address names its day
+    published = published or in_url
     related, page = related_mod.find_blocks(root, runs, groups, body_nodes[0] if body_nodes else None, link_base,
                                             base or None)
     related_entries = related_mod.related_entries(related, page, zone, published.value if published else None,
@@ -220,18 +228,25 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     lead = next((line for line in (body_text or "").split("\n")
                  if weighted_len(line) >= _LEAD_MIN and _SENTENCE.search(line)), None)
     outlet = labels["outlet"].value if "outlet" in labels else None
+    if outlet and looks_like_person(outlet, known):  # 来源: 尹娟 names the reporter
+        author, outlet = author or outlet, None
+    editors = tuple(dict.fromkeys(labels["editor"].value)) if "editor" in labels else ()
+    if author and "author" not in labels and set(author.split("、")) <= set(editors):
+        author = None  # 编辑:李楠 credits an editor; only a 作者/记者 label makes them the author too
     if author and known.is_outlet(author):  # 作者：新京报 or the portal's name is no person
         outlet, author = outlet or author, None
     if outlet is None:
         date_index = next((i for i, run in enumerate(runs) if run is date_run), None) if date_run else None
         beside = outlet_beside(runs, date_index, known) or lead_outlet(windows.body, known)
-        outlet = beside.value if beside else None
+        outlet = beside.value if beside else publication_on(date_run)
+    if outlet is None:  # an outlet credited as the author (a byline box naming the provider)
+        outlet = next((name for name in (*found.authors, english_byline(root)) if known.is_outlet(name)), None)
     extracted = Extracted(
         url=base or None,
         title=title,
         author=author,
         outlet=outlet,
-        editors=tuple(dict.fromkeys(labels["editor"].value)) if "editor" in labels else (),
+        editors=editors,
         published=published,
         body_text=body_text,
         body_html=body_html,

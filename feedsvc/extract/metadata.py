@@ -64,14 +64,38 @@ def _clip(value: str) -> str:
     return squash(value[: end.start()] if end else value)
 
 
+# Words that sit among names without being one: roles (赵雪、通讯员、刘丽),
+# channels and the portal's own name in an author slot, and verbs a label
+# runs into (作者通过…).
+_ROLE = re.compile(r"^(?:本报|本台|本网|特约|见习|实习|首席|驻站|摄影)?(?:记者|通讯员|实习生|摄影|编辑|主持人|摄像)")
+_NOT_PERSON = {
+    "通过", "表示", "报道", "介绍", "综合", "整理", "编译", "来源", "转载", "原创", "本网", "本报", "本台", "本站", "网络",
+    "佚名", "未知", "匿名", "网友", "小编", "房产", "财经", "科技", "体育", "娱乐", "汽车", "教育", "健康", "旅游",
+    "时尚", "军事", "国际", "国内", "社会", "本地", "新闻", "时政", "文化", "游戏", "数码", "手机", "家居", "美食",
+    "评论", "视频", "图片", "专题", "股票", "基金", "理财", "资讯", "频道",
+}
+_CODE = re.compile(r"[A-Za-z]{1,6}\d{1,8}|\d+")  # PK155, an editor's staff code
+
+
+def is_person(token: str) -> bool:
+    """Whether a token in an author or editor slot can be a person's name."""
+    return bool(token) and "@" not in token and token not in _NOT_PERSON and not _CODE.fullmatch(token) \
+        and not _ROLE.fullmatch(token) and not default_outlets().is_outlet(token)
+
+
 def _names(value: str, limit: int = 5) -> tuple[str, ...]:
     """Names from a label's value: Chinese names are 2–4 characters
-    separated by spaces or 、; stop at the first token that is no name."""
+    separated by spaces or 、; role words, codes and e-mail addresses among
+    them are skipped; stop at the first other token that is no name."""
     names = []
     for token in re.split(r"[\s、,，;；/]+", value):
         token = _EDITOR_CODE.sub("", token.strip("　 ·.。"))
-        if not token:
+        if _ROLE.match(token) and _NAME.fullmatch(_ROLE.sub("", token) or "-"):
+            token = _ROLE.sub("", token)  # 通讯员刘丽
+        if not token or _ROLE.fullmatch(token) or "@" in token or _CODE.fullmatch(token):
             continue
+        if token in _NOT_PERSON or default_outlets().is_outlet(token):
+            break
         if is_cjk_text(token) and (not _NAME.fullmatch(token) or set(token) & _NOT_NAME):
             break
         names.append(token)
@@ -166,7 +190,7 @@ def clean_author(text: str | None) -> str | None:
     if not text:
         return None
     parts = [p.strip() for p in re.split(r",|;|\band\b|&", _EN_BY.sub("", squash(text))) if p.strip()]
-    names = [p for p in parts if not re.fullmatch(r"[A-Z]{2,6}", p)]
+    names = [p for p in parts if not re.fullmatch(r"[A-Z]{2,6}", p) and is_person(p)]
     value = ", ".join(names)
     return value if 1 < len(value) <= 120 else None
 
@@ -185,7 +209,7 @@ def dated_runs(runs: list[Run], backwards: bool = False) -> list[tuple[Run, str]
     return out
 
 
-_NAME_SPLIT = re.compile(r"[\s|｜/·•⋅,，、()（）\[\]【】]+")
+_NAME_SPLIT = re.compile(r"[\s|｜/·•⋅,，、()（）\[\]【】:：]+|作者|记者|编辑|来源|稿源")
 # A lead that opens with its outlet: 新浪科技讯 北京时间…, 北京商报讯（记者 …）, 新华社北京5月20日电.
 _LEAD_OUTLET = re.compile(r"^[\s（(【\[]*(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:讯|消息|[\u4e00-\u9fff]{2,4}\d{1,2}月\d{1,2}日电)")
 
@@ -213,3 +237,32 @@ def lead_outlet(runs: list[Run], known: KnownOutlets) -> Found | None:
         if match and known.is_outlet(match.group("name")):
             return Found(match.group("name"), run)
     return None
+
+
+# The commonest Chinese surnames, for telling a reporter written into a 来源
+# slot (来源: 尹娟) from an outlet the directory does not know yet.
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭"
+    "陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易"
+    "乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴"
+    "蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
+    "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_ORG_END = re.compile(r"(?:网|报|社|台|刊|站|号|局|厅|部|委|院|会|省|市|县|区|馆|所|中心|新闻|在线|频道|传媒|集团|公司|杂志|讯)$")
+_PLACES = {"江苏", "江西", "湖南", "湖北", "河南", "河北", "山东", "山西", "广东", "广西", "海南", "安徽", "福建", "浙江",
+           "云南", "贵州", "四川", "陕西", "甘肃", "青海", "宁夏", "新疆", "西藏", "辽宁", "吉林", "北京", "天津", "上海",
+           "重庆", "香港", "澳门", "台湾", "黑龙江", "内蒙古", "全国", "国内", "海外", "中央"}
+_PUBLICATION = re.compile(r"《(?P<name>[^》]{2,20})》")
+
+
+def looks_like_person(name: str, known: KnownOutlets) -> bool:
+    """A two- or three-character name with a common surname that is no
+    outlet, place or organisation."""
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", name)) and name[0] in _SURNAMES and name not in _PLACES \
+        and not _ORG_END.search(name) and not known.is_outlet(name) and is_person(name)
+
+
+def publication_on(run: Run | None) -> str | None:
+    """A publication named in 《》 on the date line: 2005年03月21日 《理财周刊》."""
+    match = _PUBLICATION.search(run.text) if run is not None else None
+    return match.group("name") if match and not default_outlets().is_placeholder(match.group("name")) else None
