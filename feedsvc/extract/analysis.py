@@ -222,7 +222,8 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     # Label lines go; a first paragraph that opens with （记者 张三） stays.
     body_html = body_text = image = None
     if body_nodes and not keep_tree:
-        body_mod.clean(body_nodes, [r.block for r in meta_runs if _is_label_line(r.block)])
+        body_mod.clean(body_nodes, [r.block for r in meta_runs if _is_label_line(r.block)]
+                       + related_mod.block_elements(related), title)
         body_html, body_text, image = body_mod.render(body_nodes, base)
     # The lead is running text: a deck line or subhead has no full stop.
     lead = next((line for line in (body_text or "").split("\n")

@@ -249,8 +249,24 @@ def _items(block: Block, page: _Page) -> list:
             if len(inner & links) > 1:
                 break
             item = parent
+        if _in_prose(a, item):
+            continue  # a link inside a sentence is the text's, not a list's
         out.append((item if item is not a else None, a))
     return _same_tag(out)
+
+
+def _in_prose(a, item) -> bool:
+    """Whether running text leads up to the link inside its item (…, with
+    <a>solar geoengineering</a>), where an item's title comes first or
+    after no more than its source and date."""
+    before = []
+    for piece in item_mod.pieces_of(item if item is not a else a.getparent()):
+        if piece.link is a:
+            break
+        if piece.link is None:
+            before.append(piece.text)
+    text = squash(" ".join(before))
+    return weighted_len(text) > 24 and bool(re.search(r"[,，.。;；]\s*\S", text))
 
 
 def _same_tag(items: list) -> list:
