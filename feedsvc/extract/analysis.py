@@ -180,12 +180,13 @@ def _windows(runs: list[Run], title_index: int | None, body_nodes: list) -> Wind
 
 
 def _link_base(root, url: str | None, canonical: str) -> str:
-    """What the page's relative links are relative to: its <base href>,
-    else the address it was fetched from, else its canonical URL."""
+    """What the page's relative links are resolved against: its <base href>,
+    else its canonical URL (an item's identity, whichever mirror the page
+    came through; `href` keeps the link as written for following it)."""
     base = root.find(".//base[@href]")
     fetched = url if url and url.startswith(("http://", "https://")) else None
-    declared = absolute_http(base.get("href"), fetched or canonical) if base is not None else None
-    return declared or fetched or canonical
+    declared = absolute_http(base.get("href"), canonical or fetched or "") if base is not None else None
+    return declared or canonical or fetched or ""
 
 
 def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now: datetime | None,

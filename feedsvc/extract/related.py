@@ -38,7 +38,7 @@ _WEAK = re.compile(r"为你推荐|为您推荐|你可能(?:会|還|还)?(?:喜�
 _OTHER = re.compile(r"热门|熱門|热点|熱點|排行|热榜|点击|最新|24小时|今日|要闻|头条|推荐|推薦|图片|视频|专题|精彩|热评|评论"
                     r"|作者|更多|popular|trending|most|latest", re.I)
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_HEADING_MAX = 12  # characters of a heading once its decoration is gone
+_HEADING_MAX = 12  # ideographs (24 Latin letters) of a heading once its decoration is gone
 # Where a sidebar or a site-wide box sits (a weak heading there is no related list).
 _SIDE = re.compile(r"side|aside|\bright|\bfr\b|col-?r\b|r-?box|\brbox|\bsd\b|widget|rank|\bhot|paihang|popular")
 # Class or id words of site chrome, as whole words ("nav", "footer-links";
@@ -72,7 +72,7 @@ class Block:
 def _heading_kind(text: str) -> str | None:
     """'strong', 'weak' or 'other' for a short heading line, else None."""
     bare = _DECOR.sub("", text)
-    if not bare or len(bare) > _HEADING_MAX:
+    if not bare or weighted_len(bare) > _HEADING_MAX * 2:
         return None
     if _STRONG.fullmatch(bare):
         return "strong"
@@ -237,7 +237,7 @@ def _block_after(page: _Page, run: Run, stops: list[int], heading_runs: list[Run
 def _items(block: Block, page: _Page) -> list:
     """(item element or None for a line of a <br> list, link) per distinct link."""
     links = {page.link_of[a] for _, a in block.items}
-    out = []
+    out, seen = [], set()
     for _, a in block.items:
         item = a
         while True:
@@ -249,8 +249,9 @@ def _items(block: Block, page: _Page) -> list:
             if len(inner & links) > 1:
                 break
             item = parent
-        if _in_prose(a, item):
+        if _in_prose(a, item) or (id(item), page.link_of[a]) in seen:
             continue  # a link inside a sentence is the text's, not a list's
+        seen.add((id(item), page.link_of[a]))
         out.append((item if item is not a else None, a))
     return _same_tag(out)
 
