@@ -84,15 +84,25 @@ def _exactly(root, selector: str | None, wanted: list) -> bool:
     return bool(selector) and select(root, selector) == wanted
 
 
-def _block_items(root, block) -> str | None:
-    """A selector matching exactly the block's items, nothing around them."""
+def _shape(items: list) -> str | None:
+    """tag.class for what every item shares (ty-card beside ty-card ty-card-type2)."""
+    if len({item.tag for item in items}) != 1:
+        return None
+    common = set.intersection(*({c for c in (item.get("class") or "").split() if _IDENT.match(c)} for item in items))
+    first = [c for c in (items[0].get("class") or "").split() if c in common]
+    return items[0].tag + "".join(f".{c}" for c in first[:2])
+
+
+def _block_items(root, block, raw=None) -> str | None:
+    """A selector matching exactly the block's items, nothing around them
+    (nor, on the page as fetched, a hidden copy of them)."""
     items = [item for item, _ in block.items]
     if not items or any(item is None for item in items):
         return None  # a <br> list has no element per item
     parents = {id(item.getparent()): item.getparent() for item in items}
     shapes = {_step(item) for item in items}
-    if len(shapes) > 1 and len({item.tag for item in items}) == 1:
-        shapes = {items[0].tag}  # li and li.end
+    if len(shapes) > 1 and _shape(items):
+        shapes = {_shape(items)}
     candidates = []
     if len(shapes) == 1:
         shape = shapes.pop()
@@ -101,7 +111,8 @@ def _block_items(root, block) -> str | None:
             if container:
                 candidates += [f"{container} > {shape}", f"{container} {shape}"]
     candidates.append(selector_for(root, items[0], many=True))
-    return next((c for c in candidates if _exactly(root, c, items)), None)
+    return next((c for c in candidates if _exactly(root, c, items)
+                 and (raw is None or len(select(raw, c)) == len(items))), None)
 
 
 def _title_in_item(blocks) -> str | None:
@@ -121,10 +132,10 @@ def _related_lines(root, raw, blocks) -> list[str]:
     that a selector can name, or nothing: an item selector that also
     matches a sidebar is worse than none. Checked on the page as fetched
     (`raw`), where hidden copies are still in the tree."""
-    blocks = [block for block in blocks if _block_items(root, block)]
+    blocks = [block for block in blocks if _block_items(root, block, raw)]
     if not blocks:
         return []
-    item = ", ".join(dict.fromkeys(_block_items(root, block) for block in blocks))
+    item = ", ".join(dict.fromkeys(_block_items(root, block, raw) for block in blocks))
     title = _title_in_item(blocks)
     wanted = [a.get("href") for block in blocks for _, a in block.items]
     if not title or [link_of(select_one(el, title)) for el in select(raw, item)] != wanted:
@@ -143,7 +154,8 @@ def _is_listing(analysis: Analysis) -> bool:
     in_lists = set()
     for group in analysis.groups:
         in_lists.update(group.container.iter())
-    dated = analysis.date_run is not None and analysis.date_run.block not in in_lists
+    dated = analysis.date_run.block not in in_lists if analysis.date_run is not None \
+        else analysis.extracted.published is not None
     if dated and analysis.title_run is not None and analysis.title_run.block not in in_lists:
         return False  # a headline with its own date line: an article, however short
     paragraphs = sum(1 for run in runs_of(analysis.root) if run.link_chars == 0 and weighted_len(run.text) >= 60
