@@ -38,6 +38,7 @@ _BADGE = re.compile(
     re.I,
 )
 _BULLET = re.compile(r"^[\s·•●○■□▪▸►>》]+")
+_LEADING_BADGE = re.compile(r"^\s*[\[【(（](?:图|组图|图文|多图|视频|音频|独家|原创|专题|直播|热|新|荐|顶)[\]】)）]\s*")
 _DECOR = re.compile(r"^[\s\u3000\xa0·•⋅|｜/\-—:：,，、()（）\[\]【】]+|[\s\u3000\xa0·•⋅|｜/\-—:：,，、()（）\[\]【】]+$")
 _SOURCE_CLASS = re.compile(r"(?:^|[\s_-])(?:source|src|from|media|origin|laiyuan|provider|publisher|site-?name|author"
                            r"|writer|zuozhe|ly)(?:$|[\s_-])")
@@ -107,7 +108,7 @@ def split_title(a) -> tuple[str, str | None]:
     lines = []
     for line in _lines(pieces_of(a)):
         text = squash("".join(p.text for p in line if not _BADGE.match(p.text)))
-        text = _BULLET.sub("", text)
+        text = _LEADING_BADGE.sub("", _BULLET.sub("", text))
         if text and not _BADGE.match(text):
             lines.append(text)
     title = next((t for t in lines if weighted_len(t) >= 8), lines[0] if lines else "")

@@ -67,6 +67,7 @@ class Block:
     heading: object | None
     items: list = field(default_factory=list)
     strong: bool = True
+    aside: bool = False  # in a sidebar rather than the article's column
 
 
 def _heading_kind(text: str) -> str | None:
@@ -324,9 +325,12 @@ def find_blocks(root, runs: list[Run], groups, body, base: str, page_url: str | 
         if block is None or _in_chrome(block.container):
             continue
         block.strong = kind == "strong"
-        if kind == "weak" and _in_sidebar(block.container, body, page):
+        block.aside = _in_sidebar(block.container, body, page)
+        if kind == "weak" and block.aside:
             continue
         (strong if block.strong else weak).append(block)
+    # A 推荐阅读 box in the sidebar is the site's, when the article has its own list.
+    strong = [b for b in strong if not b.aside] or strong
     blocks = strong or weak or _unheaded(groups, body, page)
     for block in blocks:
         block.items = _items(block, page)

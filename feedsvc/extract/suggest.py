@@ -164,11 +164,11 @@ def _is_listing(analysis: Analysis) -> bool:
 
 
 def suggest_recipe(data: bytes, url: str | None = None, *, zone: tzinfo | None = None,
-                   charset: str | None = None) -> str:
+                   charset: str | None = None, outlets=None) -> str:
     """TOML text of a draft recipe for the page in `data`."""
     from feedsvc.extract import DEFAULT_ZONE
 
-    analysis = analyse(data, url, zone or DEFAULT_ZONE, charset, None, keep_tree=True)
+    analysis = analyse(data, url, zone or DEFAULT_ZONE, charset, None, keep_tree=True, known=outlets)
     root, page = analysis.root, analysis.extracted
     host = urlsplit(page.url or url or "").hostname or "example"
     # An index page's "body" is its list of headlines.
