@@ -192,8 +192,8 @@ def _ratio(tally: dict, hit: str, total: str) -> str:
 
 
 def print_related(tally: dict) -> None:
-    print(f"\n| related (corpus/related, feedsvc) | recall | precision | titles | dates | outlets where named "
-          f"| page outlet where named |")
+    print("\n| related (corpus/related, feedsvc) | recall | precision | titles | dates | outlets where named "
+          "| page outlet where named |")
     print("|---|---|---|---|---|---|---|")
     print(f"| feedsvc | {_ratio(tally, 'recalled', 'related')} | {_ratio(tally, 'precise', 'returned')} "
           f"| {_ratio(tally, 'title_ok', 'titles')} | {_ratio(tally, 'date_ok', 'dates')} "

@@ -203,6 +203,7 @@ def test_suggested_related_selector_matches_exactly_the_labelled_items(label_fil
     assert recipe["kind"] == "article_page"
     root = load_document(data, "page")
     ignored = {item["title"] for item in truth["ignore"]}
-    found = [(link_of(select_one(el, recipe["related"]["title"])), el) for el in select(root, recipe["related"]["item"])]
+    found = [(link_of(select_one(el, recipe["related"]["title"])), el)
+             for el in select(root, recipe["related"]["item"])]
     hrefs = [href for href, el in found if not any(title in el.text_content() for title in ignored)]
     assert hrefs == [item["href"] for item in truth["related"]]

@@ -211,7 +211,8 @@ def dated_runs(runs: list[Run], backwards: bool = False) -> list[tuple[Run, str]
 
 _NAME_SPLIT = re.compile(r"[\s|｜/·•⋅,，、()（）\[\]【】:：]+|作者|记者|编辑|来源|稿源")
 # A lead that opens with its outlet: 新浪科技讯 北京时间…, 北京商报讯（记者 …）, 新华社北京5月20日电.
-_LEAD_OUTLET = re.compile(r"^[\s（(【\[]*(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:讯|消息|[\u4e00-\u9fff]{2,4}\d{1,2}月\d{1,2}日电)")
+_LEAD_OUTLET = re.compile(r"^[\s（(【\[]*(?P<name>[\u4e00-\u9fffA-Za-z0-9]{2,12}?)"
+                          r"(?:讯|消息|[\u4e00-\u9fff]{2,4}\d{1,2}月\d{1,2}日电)")
 
 
 def outlet_beside(runs: list[Run], index: int | None, known: KnownOutlets) -> Found | None:
