@@ -98,19 +98,22 @@ class _Page:
     def __init__(self, root, base: str, page_url: str | None):
         self.root = root
         self.order: dict = {}
-        elements = list(root.iter())
-        for index, el in enumerate(elements):
-            self.order[el] = index
         self.end: dict = {}
-        for el in reversed(elements):
-            last = el[-1] if len(el) else None
-            self.end[el] = self.end[last] if last is not None else self.order[el]
         self.base = base
         self.page_url = page_url
         self.anchors = []  # title links in page order
         self.positions: list[int] = []
         self.link_of: dict = {}
         self.title_of: dict = {}
+
+    def index(self) -> None:
+        """Number the elements (only on pages that may hold a related list)."""
+        elements = list(self.root.iter())
+        for index, el in enumerate(elements):
+            self.order[el] = index
+        for el in reversed(elements):
+            last = el[-1] if len(el) else None
+            self.end[el] = self.end[last] if last is not None else self.order[el]
 
     def find_links(self, after: int) -> None:
         """The title links after document position `after` (nothing before
@@ -308,10 +311,11 @@ def find_blocks(root, runs: list[Run], groups, body, base: str, page_url: str | 
     column; a list without heading only when there is neither."""
     page = _Page(root, base, page_url)
     headings = _headings(runs)
+    if not any(kind != "other" for _, _, kind in headings) and not any(_related_class(g.container) for g in groups):
+        return [], page
+    page.index()
     wanted = [_start(page, run) for _, run, kind in headings if kind != "other"]
     after_body = page.end.get(body, len(page.order)) if body is not None else len(page.order)
-    if not wanted and not any(_related_class(g.container) for g in groups):
-        return [], page
     page.find_links(min(wanted + [after_body]))
     if not page.anchors:
         return [], page
