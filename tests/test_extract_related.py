@@ -207,3 +207,21 @@ def test_suggested_related_selector_matches_exactly_the_labelled_items(label_fil
              for el in select(root, recipe["related"]["item"])]
     hrefs = [href for href, el in found if not any(title in el.text_content() for title in ignored)]
     assert hrefs == [item["href"] for item in truth["related"]]
+
+
+def test_extract_command_reads_the_users_outlet_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from feedsvc.extract.cli import extract_command
+
+    page = tmp_path / "page.html"
+    page.write_bytes(_page(ARTICLE.format(info="<span>2019-10-23 07:55</span> <span>某某晚报</span>", tail=""),
+                           "<title>全省秋粮收购工作全面展开进度过半</title>"))
+    assert json.loads(CliRunner().invoke(extract_command, [str(page)]).output)["outlet"] is None
+    extra = tmp_path / "mine.json"
+    extra.write_text(json.dumps({"outlets": [{"name": "某某晚报"}]}, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("FEEDSVC_EXTRACT_OUTLETS_FILE", str(extra))
+    assert json.loads(CliRunner().invoke(extract_command, [str(page)]).output)["outlet"] == "某某晚报"
+    extra.write_text("not json", encoding="utf-8")
+    result = CliRunner().invoke(extract_command, [str(page)])
+    assert result.exit_code == 1 and "mine.json" in result.output
