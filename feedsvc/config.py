@@ -67,6 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("METRICS_TOKEN", None, "Bearer token that `/metrics` requires, on web processes and on the scheduler's metrics port (Prometheus: `authorization: {credentials: …}`). Unset: anyone who reaches `/metrics` may read it, so keep it behind the proxy."),
     Setting("RECIPES_RELOAD_SECONDS", 5.0, "How often a running process looks for added, removed or edited recipe files and loads them (0: only on SIGHUP to `feedsvc scheduler`, or at restart).", float),
     Setting("OUTLET_ALIASES", {}, "JSON object mapping outlet names to the name they are shown and filtered as, e.g. `{\"大众网\": \"大众日报\"}`: one outlet, one feed.", _json_object),
+    Setting("EXTRACT_OUTLETS_FILE", None, "Path of a JSON file of more news outlets for automatic extraction (`feedsvc extract`, `feedsvc recipe suggest`), in the shape of the shipped `feedsvc/extract/outlets.json`: `{\"outlets\": [{\"name\": \"…\", \"hosts\": [\"…\"], \"also\": [\"…\"]}], \"placeholders\": [\"…\"]}`. Recognition only; merging names is `FEEDSVC_OUTLET_ALIASES`."),
     Setting("CACHE_CHECK_INTERVAL_SECONDS", 0.25, "How often a web process checks the store for changes before serving a cached feed.", float),
     Setting("WEBSUB_HUB", None, "URL of a WebSub hub: feeds carry `rel=hub` and the hub is pinged after a refresh that changed them."),
     Setting("REFRESH_TOKEN", None, "Bearer token that `POST /refresh` requires. Unset: only loopback clients may refresh."),

@@ -14,6 +14,24 @@ import click
 from feedsvc.errors import FeedsvcError
 
 
+def known_outlets():
+    """The shipped outlet directory plus the file FEEDSVC_EXTRACT_OUTLETS_FILE names."""
+    import os
+
+    from feedsvc.config import ENV_PREFIX, from_environment, from_file
+    from feedsvc.extract.outlet_names import OutletFileError, load_outlets
+
+    try:
+        settings = {**from_file(os.environ.get(f"{ENV_PREFIX}CONFIG")), **from_environment()}
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    path = settings.get("EXTRACT_OUTLETS_FILE")
+    try:
+        return load_outlets([path] if path else [])
+    except OutletFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
@@ -62,7 +80,7 @@ def extract_command(target: str, page_url: str | None, zone_name: str, listing: 
             result = [{"title": e.title, "link": e.link, "summary": e.summary, "outlet": e.outlet,
                        "date": iso(e.published)} for e in entries]
         else:
-            result = extract_page(data, url, zone=zone, charset=charset).as_json()
+            result = extract_page(data, url, zone=zone, charset=charset, outlets=known_outlets()).as_json()
     except FeedsvcError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -82,6 +100,6 @@ def recipe_suggest(target: str, page_url: str | None) -> None:
 
     data, fetched_url, charset = load_target(target)
     try:
-        click.echo(suggest_recipe(data, page_url or fetched_url, charset=charset), nl=False)
+        click.echo(suggest_recipe(data, page_url or fetched_url, charset=charset, outlets=known_outlets()), nl=False)
     except FeedsvcError as exc:
         raise click.ClickException(str(exc)) from None

@@ -150,3 +150,40 @@ def parse_timestamp(text: str | None, zone: tzinfo, now: datetime | None = None)
 
 def utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
+
+
+# Relative times as traditional-script pages write them (8 小時前).
+_TRADITIONAL = str.maketrans({"時": "时", "鐘": "钟", "個": "个", "週": "周"})
+_NEAR_AFTER = timedelta(days=92)  # how long after an article a related item may still be dated
+
+
+def parse_near(text: str | None, zone: tzinfo, around: datetime | None, now: datetime | None = None) -> Timestamp | None:
+    """A date written beside a link on a page dated `around` (an item of a
+    related list). A full date reads as `parse_timestamp` reads it. A month
+    and day without a year take `around`'s year, and the year before only
+    when that would put the item more than about three months after
+    `around`: lists are refreshed after the article is written, so an item
+    dated a little after it is normal. Relative phrases (今天 08:00,
+    3小时前) are read against `now`."""
+    if not text or not text.strip():
+        return None
+    text = text.strip().translate(_TRADITIONAL)
+    if around is None or _NUMERIC.search(text):
+        return parse_timestamp(text, zone, now)
+    now = now or datetime.now(timezone.utc)
+    found = _from_words(text, zone, now)
+    if found:
+        return found
+    match = _MONTH_DAY.search(text)
+    if not match:
+        return None
+    month, day_of_month = int(match["m"]), int(match["d1"] or match["d2"])
+    anchor = around.astimezone(zone).date() if around.tzinfo else around.date()
+    for year in (anchor.year, anchor.year - 1):
+        try:
+            day = date(year, month, day_of_month)
+        except ValueError:  # 02-29 outside a leap year, 13-01
+            continue
+        if day - anchor <= _NEAR_AFTER:
+            return _at(day, match, zone)
+    return None
