@@ -10,7 +10,7 @@ from conftest import parse_strict
 from feedsvc.app import create_app
 from feedsvc.outlets import OutletDirectory, slugify
 from feedsvc.snapshot import RECIPES_DIR
-from feedsvc.store import OutletStat
+from feedsvc.outlet_stats import OutletStat
 
 
 def titles(client, path: str, **params) -> list[str]:

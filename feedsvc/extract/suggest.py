@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from feedsvc.extract.analysis import Analysis, analyse
 from feedsvc.extract.tree import runs_of
+from feedsvc.models import DEFAULT_ZONE_NAME
 from feedsvc.parsers.dom import select
 
 _IDENT = re.compile(r"^[A-Za-z_][\w-]*$")
@@ -92,13 +93,13 @@ def suggest_recipe(data: bytes, url: str | None = None, *, zone: tzinfo | None =
         top.container is node or top.container in set(node.iterdescendants()) for node in analysis.body_nodes)
     kind = "listing_page" if is_listing else "article_page"
     lines = [
-        "# Draft recipe written by `feedsvc recipe suggest`: check every selector,",
-        "# then save it into feeds/ (see the README's Recipes section).",
+        "# Draft recipe written by `feedsvc recipes suggest`: check every selector,",
+        "# then save it into feeds/ (see docs/recipes.md).",
         f"id = {_toml(re.sub(r'[^a-z0-9_-]+', '-', host.lower()).strip('-')[:64] or 'site')}",
         f"name = {_toml(page.title if not is_listing else host)}",
         f'kind = "{kind}"',
         f"start_urls = [{_toml(page.url or url or 'https://' + host + '/')}]",
-        f'timezone = "{getattr(zone, "key", "Asia/Shanghai")}"',
+        f'timezone = "{getattr(zone, "key", DEFAULT_ZONE_NAME)}"',
     ]
     if page.language:
         lines.append(f"language = {_toml(page.language)}")

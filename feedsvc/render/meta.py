@@ -6,14 +6,11 @@ import mimetypes
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
-
-from feedsvc.models import StoredItem
+from feedsvc.models import DEFAULT_ZONE, StoredItem
 
 # Categories carrying the outlet (来源) name use this scheme, so readers and
 # tests can tell them from any other category.
 OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
 
