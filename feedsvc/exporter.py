@@ -10,8 +10,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask
-
 from feedsvc.outlets import OutletDirectory
 from feedsvc.render import FORMATS
 from feedsvc.runtime import EXTENSION
@@ -26,7 +24,7 @@ class ExportResult:
     skipped_all: bool = False
 
 
-def _paths(app: Flask) -> list[str]:
+def _paths(app) -> list[str]:
     rt = app.extensions[EXTENSION]
     directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
     # Slugs, not names, for file names: static hosts and URLs stay ASCII.
@@ -48,7 +46,8 @@ def _write_if_changed(target: Path, body: bytes, hashes: dict, name: str, result
     result.written.append(name)
 
 
-def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
+def export_feeds(app, folder: Path, base_url: str) -> ExportResult:
+    """Render through `app` (feedsvc.app.create_app) into `folder`."""
     base_url = base_url.rstrip("/")
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
