@@ -216,7 +216,18 @@ outlet_aliases = { "大众网" = "大众日报" }
 ```
 
 Precedence, lowest first: defaults, the TOML file, environment variables. A
-malformed value stops start-up with the variable's (or key's) name.
+malformed value (say `FEEDSVC_FETCH_MAX_BYTES=ten`) stops start-up with the
+variable's (or key's) name. Values are parsed once, when the service is
+built, into their types (numbers, flags, networks).
+
+The ones most deployments set: `FEEDSVC_DATABASE_URL`, `FEEDSVC_BASE_URL`
+(see [deployment.md](deployment.md#behind-a-reverse-proxy) for why it matters
+behind a proxy), `FEEDSVC_REFRESH_TOKEN`, `FEEDSVC_TRUSTED_PROXIES`,
+`FEEDSVC_RECIPES_PATH`.
+
+The instance folder (`FEEDSVC_INSTANCE_PATH`, or `--instance PATH` on the
+command line) holds the SQLite store: `feedsvc.sqlite3`, and
+`demo.sqlite3` for `--demo`.
 
 <!-- generated from feedsvc/config.py by `python -m feedsvc.config > docs/configuration.md` -->
 """
