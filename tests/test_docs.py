@@ -63,7 +63,7 @@ def test_every_command_is_documented():
         for sub in getattr(command, "commands", {}):
             assert f"`feedsvc {name} {sub}" in commands, f"{name} {sub}"
     for option in main.params:
-        assert f"`--{option.name}" in commands, option.name
+        assert f"--{option.name}" in commands, option.name
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
 
 
