@@ -13,6 +13,12 @@ from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.outlet_stats import OutletStat
 
 
+@pytest.fixture(scope="module")
+def refreshed_app(seeded_app):
+    """Every case here only reads: one crawl for the module."""
+    return seeded_app
+
+
 def titles(client, path: str, **params) -> list[str]:
     response = client.get(path, query_string=params)
     assert response.status_code == 200, response.get_data(as_text=True)
