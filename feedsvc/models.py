@@ -6,6 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+# The zone of times a page writes without one, unless a recipe names its own;
+# also the zone of a feed query's bare dates. The only place it is written.
+DEFAULT_ZONE_NAME = "Asia/Shanghai"
+DEFAULT_ZONE = ZoneInfo(DEFAULT_ZONE_NAME)
 
 # "second": the page gave a time of day; "day": it gave only a date, which
 # feeds show at 00:00 in the recipe's time zone.

@@ -12,15 +12,13 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
-
-from feedsvc.models import ItemQuery, StoredItem
+from feedsvc.models import DEFAULT_ZONE, ItemQuery, StoredItem
 from feedsvc.outlets import OutletDirectory
 from feedsvc.search import fold
 from feedsvc.times import as_utc, in_zone
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 500
-QUERY_ZONE = ZoneInfo("Asia/Shanghai")
+QUERY_ZONE = DEFAULT_ZONE
 CONVERSIONS = ("t2s", "s2t")
 KNOWN = {"outlet", "source", "q", "exclude", "author", "since", "until", "limit", "before", "convert"}
 _DURATION = re.compile(r"^([0-9]{1,7})([smhdw])$")
@@ -79,7 +77,7 @@ def _bounded(param: str, value: datetime, raw: str) -> datetime:
 
 
 def parse_time(param: str, raw: str | None, now: datetime, end_of_day: bool) -> datetime | None:
-    """ISO date or date-time (Asia/Shanghai when it has no zone; a bare
+    """ISO date or date-time (the default zone when it has no zone; a bare
     date covers its whole day), or a duration back from now: 7d, 12h.
     Always a UTC time between QUERY_EARLIEST and QUERY_LATEST."""
     if raw is None:

@@ -1,8 +1,12 @@
 """The store: items deduplicated by canonical URL, and per-source state.
 
-Writes happen in one transaction per refresh, so a failed fetch or a crash
-mid-refresh never leaves half an update; items are deleted only by
-retention (`prune`)."""
+Every method that writes is one transaction. A refresh makes several, in
+this order: all its items at once (`upsert_items`, nothing written when a
+fetch fails first), then the links found gone (`mark_gone`), the pages'
+HTTP validators (`save_validators`, one per page) and the source's
+success and next run (`record_success`). A crash between them never leaves
+half the items; at worst the source is refreshed again, which changes no
+item that has not changed. Items are deleted only by retention (`prune`)."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from feedsvc.errors import FeedsvcError
 from feedsvc.item_merge import CONTENT_FIELDS, derive_search_columns, merge_changes, new_row, tally_change
 from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, ref_of, stored
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
-from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
+from feedsvc.outlet_stats import OutletStat, OutletTally
 from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
 from feedsvc.xmlchars import strip_invalid
 

@@ -10,9 +10,9 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from feedsvc.models import RefreshReport
+from feedsvc.render import FORMATS
 
 log = logging.getLogger(__name__)
-FORMATS = ("atom", "rss", "json")
 
 
 def changed_topics(base_url: str, report: RefreshReport) -> list[str]:

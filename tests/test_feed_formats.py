@@ -24,8 +24,8 @@ def feed_paths(fmt: str) -> list[str]:
             *(f"/feeds/outlet/{quote(o)}.{fmt}" for o in OUTLETS)]
 
 
-def test_atom_everywhere(refreshed_app, tmp_path):
-    client = refreshed_app.test_client()
+def test_atom_everywhere(seeded_app, tmp_path):
+    client = seeded_app.test_client()
     for path in feed_paths("atom"):
         response = client.get(path)
         assert response.content_type == "application/atom+xml; charset=utf-8"
@@ -42,8 +42,8 @@ def test_atom_everywhere(refreshed_app, tmp_path):
                 e.updated_parsed for e in parse_strict(response.data).entries)
 
 
-def test_rss_required_elements(refreshed_app):
-    client = refreshed_app.test_client()
+def test_rss_required_elements(seeded_app):
+    client = seeded_app.test_client()
     for path in feed_paths("rss"):
         response = client.get(path)
         assert response.content_type == "application/rss+xml; charset=utf-8"
@@ -59,8 +59,8 @@ def test_rss_required_elements(refreshed_app):
             assert item.findtext("guid")
 
 
-def test_json_feed(refreshed_app):
-    client = refreshed_app.test_client()
+def test_json_feed(seeded_app):
+    client = seeded_app.test_client()
     for path in feed_paths("json"):
         response = client.get(path)
         assert response.content_type == "application/feed+json; charset=utf-8"
@@ -80,23 +80,23 @@ def test_json_feed(refreshed_app):
     assert len(day_items) == 6 and all(i["date_published"].endswith("T00:00:00+08:00") for i in day_items)
 
 
-def test_per_source_feed(refreshed_app):
-    client = refreshed_app.test_client()
+def test_per_source_feed(seeded_app):
+    client = seeded_app.test_client()
     _, feed = None, parse_strict(client.get("/feeds/source/iqilu-shandong.atom").data)
     assert len(feed.entries) == 11 and feed.feed.author == "齐鲁网 · 山东要闻"
     response = client.get("/feeds/source/nope.atom")
     assert response.status_code == 404 and "iqilu-shandong" in response.get_data(as_text=True)
 
 
-def test_opml_lists_every_outlet_and_source(refreshed_app):
-    response = refreshed_app.test_client().get("/feeds.opml")
+def test_opml_lists_every_outlet_and_source(seeded_app):
+    response = seeded_app.test_client().get("/feeds.opml")
     assert response.status_code == 200 and response.content_type.startswith("text/x-opml")
     root = etree.fromstring(response.data)
     assert root.tag == "opml" and root.get("version") == "2.0" and root.findtext("head/title")
     groups = {g.get("text"): g.findall("outline") for g in root.find("body").findall("outline")}
     assert {o.get("text") for o in groups["Outlets"]} == set(OUTLETS)
     assert [o.get("xmlUrl").rsplit("/", 1)[1] for o in groups["Sources"]] == ["iqilu-shandong.atom"]
-    client = refreshed_app.test_client()
+    client = seeded_app.test_client()
     for outline in groups["Outlets"] + groups["Sources"]:
         assert outline.get("type") == "rss"
         path = outline.get("xmlUrl").removeprefix("http://localhost")
@@ -123,7 +123,7 @@ def test_lead_image_becomes_enclosure_thumbnail_and_json_image(tmp_path, site_di
     assert next(i for i in items if i["url"] == SEED_URL)["image"] == image
 
 
-def test_index_has_autodiscovery_for_every_format(refreshed_app):
-    html = etree.HTML(refreshed_app.test_client().get("/").data)
+def test_index_has_autodiscovery_for_every_format(seeded_app):
+    html = etree.HTML(seeded_app.test_client().get("/").data)
     types = {l.get("type") for l in html.iter("link") if l.get("rel") == "alternate"}
     assert types >= {"application/atom+xml", "application/rss+xml", "application/feed+json"}

@@ -8,16 +8,12 @@ heuristics (text density for the body, repeated blocks for listings)."""
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from zoneinfo import ZoneInfo
-
 from feedsvc.extract.analysis import Extracted, analyse
 from feedsvc.extract.listing import entries, find_groups
 from feedsvc.extract.outlet_names import KnownOutlets, load_outlets
 from feedsvc.extract.tree import strip_noise
-from feedsvc.models import ListingEntry
+from feedsvc.models import DEFAULT_ZONE, ListingEntry
 from feedsvc.parsers.dom import canonical_url, load_document
-
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 
 __all__ = ["DEFAULT_ZONE", "Extracted", "KnownOutlets", "extract_listing", "extract_page", "load_outlets"]
 

@@ -1,5 +1,5 @@
 """One pass over an article page: the fields, and the elements they came
-from (which `recipe suggest` turns into selectors)."""
+from (which `recipes suggest` turns into selectors)."""
 
 from __future__ import annotations
 

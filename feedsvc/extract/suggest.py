@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from feedsvc.extract.analysis import Analysis, analyse
 from feedsvc.extract.tree import runs_of, weighted_len
 from feedsvc.parsers.dom import link_of, load_document, select, select_one
+from feedsvc.models import DEFAULT_ZONE_NAME
 
 _IDENT = re.compile(r"^[A-Za-z_][\w-]*$")
 _LISTING_MIN_ENTRIES = 8  # an index page lists many headlines and has little prose
@@ -175,13 +176,13 @@ def suggest_recipe(data: bytes, url: str | None = None, *, zone: tzinfo | None =
     is_listing = _is_listing(analysis)
     kind = "listing_page" if is_listing else "article_page"
     lines = [
-        "# Draft recipe written by `feedsvc recipe suggest`: check every selector,",
-        "# then save it into feeds/ (see the README's Recipes section).",
+        "# Draft recipe written by `feedsvc recipes suggest`: check every selector,",
+        "# then save it into feeds/ (see docs/recipes.md).",
         f"id = {_toml(re.sub(r'[^a-z0-9_-]+', '-', host.lower()).strip('-')[:64] or 'site')}",
         f"name = {_toml(page.title if page.title and not is_listing else host)}",
         f'kind = "{kind}"',
         f"start_urls = [{_toml(page.url or url or 'https://' + host + '/')}]",
-        f'timezone = "{getattr(zone, "key", "Asia/Shanghai")}"',
+        f'timezone = "{getattr(zone, "key", DEFAULT_ZONE_NAME)}"',
     ]
     if page.language:
         lines.append(f"language = {_toml(page.language)}")

@@ -12,13 +12,12 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from feedsvc.models import StoredItem
+from feedsvc.models import DEFAULT_ZONE, StoredItem
 from feedsvc.times import EARLIEST, as_utc, shown_in
 
 # Categories carrying the outlet (来源) name use this scheme, so readers and
 # tests can tell them from any other category.
 OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
 

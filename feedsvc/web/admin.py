@@ -9,9 +9,8 @@ from flask import Blueprint, current_app, request
 
 from feedsvc.auth import authorize, client_address
 from feedsvc.query import QueryError, parse_number
-from feedsvc.runtime import runtime
 from feedsvc.web.ratelimit import client_key, retry_after_header
-from feedsvc.web.state import ADMIN_LIMITER, TRUSTED_PROXIES
+from feedsvc.web.state import ADMIN_LIMITER, TRUSTED_PROXIES, runtime
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)

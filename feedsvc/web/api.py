@@ -3,7 +3,7 @@
 
 Items go through the very same parse_feed_request and store query as the
 feeds, so a filter means the same thing in both; responses reuse the
-feeds' validators (ETag, 304, gzip, CORS) and their regeneration cache."""
+feeds' validators (ETag, 304, gzip) and CORS header (feedsvc.web.security) and their regeneration cache."""
 
 from __future__ import annotations
 
@@ -16,17 +16,16 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request, url_for
 
 from feedsvc.feedcache import RenderedFeed
-from feedsvc.models import StoredItem
+from feedsvc.models import DEFAULT_ZONE, StoredItem
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
-from feedsvc.render import feed_updated
-from feedsvc.render.meta import DEFAULT_ZONE, UnshowableTime, rendered_or_none
-from feedsvc.runtime import runtime
+from feedsvc.render import FORMATS, feed_updated
+from feedsvc.render.meta import UnshowableTime, rendered_or_none
 from feedsvc.times import shown_in
 from feedsvc.web import openapi
-# Private helpers of the feeds, reused so the API converts text, folds
-# outlet aliases and picks max-age exactly as the feeds do.
-from feedsvc.web.feeds import FORMATS, MAX_AGE_BOUNDS_SECONDS, _converted, _max_age, respond
-from feedsvc.web.state import base_url, feed_cache, outlet_directory, refused_recipes
+# Shared with the feeds, so the API converts text, folds outlet aliases,
+# picks max-age and answers validators exactly as the feeds do.
+from feedsvc.web.feeds import MAX_AGE_BOUNDS_SECONDS, converted, max_age, respond
+from feedsvc.web.state import base_url, feed_cache, outlet_directory, refused_recipes, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -44,9 +43,7 @@ def _utc(value: datetime | None) -> str | None:
 
 
 def _error(message: str, parameter: str | None) -> Response:
-    response = Response(_dump({"error": message, "parameter": parameter}), 400, content_type=JSON_TYPE)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return Response(_dump({"error": message, "parameter": parameter}), 400, content_type=JSON_TYPE)
 
 
 @bp.errorhandler(UnicodeDecodeError)
@@ -111,7 +108,7 @@ def outlets():
     def build() -> RenderedFeed:
         directory = list(outlet_directory())
         latest = max((o.latest for o in directory if o.latest), default=EPOCH).replace(microsecond=0)
-        return RenderedFeed(_dump({"outlets": [_outlet(o) for o in directory]}), JSON_TYPE, latest, _max_age([]))
+        return RenderedFeed(_dump({"outlets": [_outlet(o) for o in directory]}), JSON_TYPE, latest, max_age([]))
 
     return respond(feed_cache().get(("api-outlets", base_url()), build))
 
@@ -141,7 +138,7 @@ def _item(item: StoredItem, zones) -> dict:
 
 def _build_items(feed_request, args: list[tuple[str, str]]) -> RenderedFeed:
     rt = runtime()
-    found = _converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
+    found = converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
     cursor = next_url = None
     if len(found) == feed_request.items.limit:  # a full page: there may be older items
         cursor = encode_cursor(found[-1])
@@ -150,7 +147,7 @@ def _build_items(feed_request, args: list[tuple[str, str]]) -> RenderedFeed:
     zones = rt.zones()
     shown = (rendered_or_none(lambda item: _item(item, zones), i, "api") for i in found)
     body = {"items": [data for data in shown if data is not None], "next": cursor, "next_url": next_url}
-    return RenderedFeed(_dump(body), JSON_TYPE, feed_updated(found), _max_age([i.source_id for i in found]))
+    return RenderedFeed(_dump(body), JSON_TYPE, feed_updated(found), max_age([i.source_id for i in found]))
 
 
 @bp.get("/items")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import get_args
 
 from feedsvc import __version__
+from feedsvc.models import DEFAULT_ZONE_NAME
 from feedsvc.query import CONVERSIONS, LIMIT_DEFAULT, LIMIT_MAX
 from feedsvc.recipes import RecipeKind
 
@@ -125,7 +126,7 @@ def _query(name: str, description: str, schema: dict | None = None, repeatable: 
             "style": "form", "explode": True}
 
 
-TIME_FILTER = ("ISO date or date-time (Asia/Shanghai when it has no zone; a bare date covers its whole day), "
+TIME_FILTER = (f"ISO date or date-time ({DEFAULT_ZONE_NAME} when it has no zone; a bare date covers its whole day), "
                "or a duration back from now: 7d, 12h, 30m, 2w (at most 100000d); dates from 1000 to 2999")
 ITEM_PARAMETERS = [
     _query("outlet", "outlet name, alias or slug; repeated: their union", repeatable=True),

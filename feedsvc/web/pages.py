@@ -9,12 +9,11 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from feedsvc.auth import check_bearer
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from feedsvc.models import StoredItem
-from feedsvc.render.meta import DEFAULT_ZONE, UnshowableTime, rendered_or_none
-from feedsvc.runtime import runtime
+from feedsvc.models import DEFAULT_ZONE, StoredItem
+from feedsvc.render import FORMATS
+from feedsvc.render.meta import UnshowableTime, rendered_or_none
 from feedsvc.times import shown_in
-from feedsvc.web.feeds import FORMATS
-from feedsvc.web.state import base_url, outlet_directory, refused_recipes
+from feedsvc.web.state import base_url, outlet_directory, refused_recipes, runtime
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
