@@ -7,7 +7,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import click
 
@@ -105,7 +104,10 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         app = _make_app(config)
         rt = app.extensions["feedsvc"]
         click.echo(report_table(rt.refresher.refresh_many(rt.recipes)))
-        _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, rt.store.outlets())
+        from feedsvc.outlets import OutletDirectory
+
+        directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
+        _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, directory)
         rt.refresher.close()
         rt.store.engine.dispose()  # the server process opens its own connections
     run_server(lambda: _serving_app(config), host, port, threads, on_exit=shutdown_app)
@@ -125,7 +127,7 @@ def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
     click.echo(f"Index: {base}/")
     click.echo(f"All items: {base}/feeds/all.atom")
     for outlet in outlets:
-        click.echo(f"{outlet.name} ({outlet.count}): {base}/feeds/outlet/{quote(outlet.name)}.atom")
+        click.echo(f"{outlet.name} ({outlet.count}): {base}/feeds/outlet/{outlet.slug}.atom")
     sys.stdout.flush()
 
 

@@ -66,6 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULER_METRICS_ADDRESS", "127.0.0.1", "Address the scheduler's metrics port listens on (`0.0.0.0` for every interface)."),
     Setting("METRICS_TOKEN", None, "Bearer token that `/metrics` requires, on web processes and on the scheduler's metrics port (Prometheus: `authorization: {credentials: …}`). Unset: anyone who reaches `/metrics` may read it, so keep it behind the proxy."),
     Setting("RECIPES_RELOAD_SECONDS", 5.0, "How often a running process looks for added, removed or edited recipe files and loads them (0: only on SIGHUP to `feedsvc scheduler`, or at restart).", float),
+    Setting("OUTLETS_PER_SOURCE_MAX", 200, "Most outlet names one source may file items under, counted over its whole life; past it a new name is not taken, its items go to the recipe's `outlet` (or none) and the refresh reports a warning. Bounds the outlet list a source that names a new outlet in every item could grow; raise it for a portal carrying many outlets.", int),
     Setting("OUTLET_ALIASES", {}, "JSON object mapping outlet names to the name they are shown and filtered as, e.g. `{\"大众网\": \"大众日报\"}`: one outlet, one feed.", _json_object),
     Setting("CACHE_CHECK_INTERVAL_SECONDS", 0.25, "How often a web process checks the store for changes before serving a cached feed.", float),
     Setting("WEBSUB_HUB", None, "URL of a WebSub hub: feeds carry `rel=hub` and the hub is pinged after a refresh that changed them."),

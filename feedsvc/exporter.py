@@ -41,7 +41,8 @@ def _opml(app: Flask, base_url: str) -> bytes:
     rt = app.extensions[EXTENSION]
     directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
     outlets = [OpmlOutline(o.name, f"{base_url}/feeds/outlet/{o.slug}.atom") for o in directory]
-    sources = [OpmlOutline(r.name, f"{base_url}/feeds/source/{r.id}.atom", r.start_urls[0])
+    sources = [OpmlOutline(r.name, f"{base_url}/feeds/source/{r.id}.atom",
+                           None if r.placeholders_filled else r.start_urls[0])
                for r in rt.recipes.values()]
     return render_opml(app.config["SITE_TITLE"], datetime.now(timezone.utc),
                        [("Outlets", outlets), ("Sources", sources)])

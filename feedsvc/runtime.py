@@ -80,7 +80,7 @@ def database_url_for(settings) -> str:
     return settings["DATABASE_URL"] or f"sqlite:///{Path(settings['INSTANCE_PATH']) / name}"
 
 
-def _listeners(app: Flask) -> list:
+def _listeners(app: Flask, store: Store) -> list:
     """What hears about every refresh: the WebSub hub, when configured."""
     hub = app.config["WEBSUB_HUB"]
     if not hub:
@@ -88,9 +88,14 @@ def _listeners(app: Flask) -> list:
     if not app.config["BASE_URL"]:
         log.warning("websub_disabled reason=%s", "FEEDSVC_WEBSUB_HUB needs FEEDSVC_BASE_URL for the topic URLs")
         return []
+    from feedsvc.outlets import OutletDirectory
     from feedsvc.websub import Publisher
 
-    return [Publisher(hub, app.config["BASE_URL"])]
+    def outlet_slug(name: str) -> str | None:
+        outlet = OutletDirectory(store.outlets(), app.config["OUTLET_ALIASES"]).owner(name)
+        return outlet.slug if outlet else None
+
+    return [Publisher(hub, app.config["BASE_URL"], outlet_slug)]
 
 
 def _load(app: Flask) -> RecipeFolder:
@@ -120,7 +125,8 @@ def init_app(app: Flask) -> Runtime:
                           jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),
                           concurrency=int(app.config["REFRESH_CONCURRENCY"]),
                           lease_seconds=float(app.config["LEASE_SECONDS"]),
-                          listeners=[metrics.observe_refresh, *_listeners(app)])
+                          outlets_per_source_max=int(app.config["OUTLETS_PER_SOURCE_MAX"]),
+                          listeners=[metrics.observe_refresh, *_listeners(app, store)])
     runtime = Runtime(store, refresher, metrics)
     runtime.reloader = RecipeReloader(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"),
                                       runtime.use_recipes, float(app.config["RECIPES_RELOAD_SECONDS"]),

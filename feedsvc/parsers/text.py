@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from feedsvc.xmlchars import strip_invalid
 
 SUMMARY_MAX_CHARS = 200
+# Outlet names are keys, slugs and index rows: a site may not make one a page long.
+OUTLET_NAME_MAX_CHARS = 80
 
 _SPACE = re.compile(r"[\s\u3000\u00a0\u200b]+")
 _LABEL = re.compile(
@@ -18,12 +21,31 @@ _TRAILING_BRACKET = re.compile(r"[\s\]】)）]+$")
 _NAME_SEPARATORS = re.compile(r"[、,，;；/|\s]+")
 _MORE_LINK = re.compile(r"\s*(?:[\[【]\s*(?:详细|详情|全文|更多)\s*[\]】]|阅读全文|查看全文|详情\s*>+)\s*$")
 _SENTENCE_END = re.compile(r"[。！？!?；;]")
+# Full-width letters and digits, and half-width katakana: their NFKC form
+# means the same (Ａ is A). Full-width punctuation is left alone, as
+# Chinese text writes it that way.
+_WIDTH_VARIANTS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff65-\uff9f]+")
 
 
 def squash(text: str | None) -> str:
     """Collapse every run of whitespace (full-width included) to one space;
     characters no feed can carry go (see feedsvc.xmlchars)."""
     return _SPACE.sub(" ", strip_invalid(text or "")).strip()
+
+
+def clean_name(text: str | None, limit: int | None = None) -> str:
+    """A title, author or outlet name as it is stored and keyed: NFC,
+    width variants of letters and digits as ASCII, format characters
+    (Unicode category Cf: bidi controls such as U+202E, zero-width U+200B
+    and U+FEFF, soft hyphens) removed, so no name can be spoofed or made
+    to look like another; whitespace squashed; at most `limit` characters."""
+    value = text or ""
+    if not value.isascii():  # ASCII holds no format character
+        value = unicodedata.normalize("NFC", value)
+        value = _WIDTH_VARIANTS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), value)
+        value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
+    value = squash(value)
+    return value[:limit].rstrip() if limit is not None else value
 
 
 def strip_label(text: str | None) -> str | None:

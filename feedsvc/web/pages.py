@@ -9,6 +9,8 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from feedsvc.auth import check_bearer
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from feedsvc.outlets import OUTLETS_PAGE_SIZE
+from feedsvc.query import QueryError, parse_page
 from feedsvc.render.meta import DEFAULT_ZONE
 from feedsvc.runtime import runtime
 from feedsvc.web.feeds import FORMATS
@@ -43,9 +45,17 @@ def _reload_recipes() -> None:
 @bp.get("/")
 def index():
     rt = runtime()
+    try:
+        page = parse_page(request.args)
+    except QueryError as exc:
+        return Response(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    directory = outlet_directory()
     counts = rt.store.source_item_counts()
     sources = [s for s in rt.store.source_states() if s.id in rt.recipes]
-    return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
+    # A page of outlets at a time, so the index stays small however many there are.
+    return render_template("index.html", outlets=directory.page(page), page=page, pages=directory.pages(),
+                           outlet_total=len(directory), outlet_first=(page - 1) * OUTLETS_PAGE_SIZE + 1,
+                           sources=sources, counts=counts,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
                            items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
                            base=base_url(), zone=DEFAULT_ZONE, recipe_errors=refused_recipes())
