@@ -183,7 +183,9 @@ def hold_to_bound(conn: Connection, records: list[ItemRecord], limit: int | None
     for source_id, names in wanted.items():
         known = set(conn.execute(select(c.outlet).where(c.source_id == source_id, c.outlet.in_(list(names))))
                     .scalars())
-        count = conn.execute(select(func.count()).select_from(source_outlets).where(c.source_id == source_id)).scalar()
+        # The source's own outlet is always its to use, and not counted.
+        counted = select(func.count()).select_from(source_outlets).where(c.source_id == source_id)
+        count = conn.execute(counted.where(c.outlet != default) if default else counted).scalar()
         for name in names:
             if name in known:
                 continue
@@ -191,7 +193,7 @@ def hold_to_bound(conn: Connection, records: list[ItemRecord], limit: int | None
                 refused.add((source_id, name))
                 continue
             insert_if_absent(conn, source_outlets, ["source_id", "outlet"], {"source_id": source_id, "outlet": name})
-            count += 1
+            count += name != default
     if not refused:
         return records, set()
     held = [replace(r, outlet=default) if (r.source_id, r.outlet) in refused else r for r in records]

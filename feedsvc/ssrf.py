@@ -68,7 +68,7 @@ def embedded_ipv4(ip: Address) -> tuple[ipaddress.IPv4Address, ...]:
     if ip in _NAT64_WELL_KNOWN:
         return (_rfc6052(value, 96),)
     if ip in _NAT64_LOCAL_USE:
-        return tuple(dict.fromkeys(_rfc6052(value, length) for length in (48, 56, 64, 96)))
+        return tuple(dict.fromkeys(_rfc6052(value, length) for length in (96, 64, 56, 48)))
     if ip.sixtofour:
         return (ip.sixtofour,)
     if ip.teredo:
