@@ -111,7 +111,7 @@ def plan_slugs(conn: Connection, firsts: dict[str, int]) -> dict[str, str]:
 
     planned: dict[str, str] = {}
     for name in sorted(firsts, key=lambda n: (firsts[n], n)):
-        taken = _taken(conn, name) | set(planned.values()) | (set(firsts) - {name})
+        taken = _taken(conn, name) | set(planned.values()) | set(planned)  # the earlier names' slugs and names
         planned[name] = free_slug(name, taken)
     return planned
 
