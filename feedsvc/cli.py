@@ -10,7 +10,6 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import click
 
@@ -191,7 +190,10 @@ def serve(options: Options | None, host: str, port: int, threads: int, demo: boo
         config = {**config, **demo_config(snapshot.base_url)}
         service = _open_service(config)
         click.echo(report_table(service.refresher.refresh_many(service.recipes)))
-        _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, service.store.outlets())
+        from feedsvc.outlets import OutletDirectory
+
+        directory = OutletDirectory(service.store.outlets(), service.settings["OUTLET_ALIASES"])
+        _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, directory)
         service.close()  # the server process opens its own connections
     run_server(lambda: _serving_app(config), host, port, threads, on_exit=stop_scheduler)
 
@@ -210,7 +212,7 @@ def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
     click.echo(f"Index: {base}/")
     click.echo(f"All items: {base}/feeds/all.atom")
     for outlet in outlets:
-        click.echo(f"{outlet.name} ({outlet.count}): {base}/feeds/outlet/{quote(outlet.name)}.atom")
+        click.echo(f"{outlet.name} ({outlet.count}): {base}/feeds/outlet/{outlet.slug}.atom")
     click.echo("Other commands see this data with --demo, e.g. `feedsvc --demo outlets`.")
     sys.stdout.flush()
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from feedsvc.models import ItemRecord
 from feedsvc.outlet_stats import OutletTally
+from feedsvc.parsers.text import OUTLET_NAME_MAX_CHARS, clean_name
 from feedsvc.search import author_keys, search_text
 from feedsvc.times import describe, plausible, window_text
 
@@ -46,6 +47,15 @@ def new_row(record: ItemRecord, now: datetime) -> dict:
                   search_text=search_text(values["title"], values["summary"]),
                   author_keys=author_keys(values["author"]))
     return values
+
+
+def cleaned(record: ItemRecord) -> ItemRecord:
+    """The record with its names cleaned (see clean_name): what is stored,
+    counted and keyed is never a spoofable name."""
+    names = (clean_name(name) for name in record.editors)
+    return replace(record, title=clean_name(record.title) or record.url, author=clean_name(record.author) or None,
+                   outlet=clean_name(record.outlet, OUTLET_NAME_MAX_CHARS) or None,
+                   editors=tuple(name for name in names if name))
 
 
 def record_values(record: ItemRecord) -> dict:

@@ -124,6 +124,8 @@ class UpsertResult:
     unchanged: int = 0
     # Outlets of the items added or changed: their feeds changed.
     outlets_changed: set[str] = field(default_factory=set)
+    # New outlet names not taken: the source names as many as it may.
+    outlets_refused: set[str] = field(default_factory=set)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from feedsvc.search import fold
 from feedsvc.times import as_utc, in_zone
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 500
+PAGE_MAX = 100_000
 QUERY_ZONE = DEFAULT_ZONE
 CONVERSIONS = ("t2s", "s2t")
 KNOWN = {"outlet", "source", "q", "exclude", "author", "since", "until", "limit", "before", "convert"}
@@ -74,6 +75,17 @@ def _bounded(param: str, value: datetime, raw: str) -> datetime:
         raise QueryError(param, f"must be between {QUERY_EARLIEST.date()} and {QUERY_LATEST.date()}, "
                                 f"got {raw[:40]!r}")
     return in_utc
+
+
+def parse_page(args) -> int:
+    """`page` of a paged list (the index's and /api/outlets' outlets): 1 if
+    not given."""
+    raw = _single(args, "page")
+    if raw is None:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
+        raise QueryError("page", f"must be a whole number from 1 to {PAGE_MAX}, got {raw[:40]!r}")
+    return int(raw)
 
 
 def parse_time(param: str, raw: str | None, now: datetime, end_of_day: bool) -> datetime | None:
@@ -150,13 +162,14 @@ def parse_feed_request(args, directory: OutletDirectory, now: datetime, *, outle
                        source_id: str | None = None, known_sources=()) -> FeedRequest:
     """`outlet`/`source_id` come from the URL path and combine with the
     query's own filters."""
-    names: list[str] = []
+    chosen = {}  # by slug: outlets asked for, each once
     for key in ([outlet] if outlet else []) + args.getlist("outlet"):
         found = directory.resolve(key)
         if found is None:
-            raise QueryError("outlet", f"unknown outlet {key[:40]!r}; known: {', '.join(o.name for o in directory)}")
-        names.append(found.name)
-    members = tuple(m for name in dict.fromkeys(names) for m in directory.resolve(name).members)
+            raise QueryError("outlet", f"unknown outlet {key[:40]!r}; known: {directory.summary()}")
+        chosen.setdefault(found.slug, found)
+    names = [o.name for o in chosen.values()]
+    members = tuple(m for o in chosen.values() for m in o.members)
     source = _single(args, "source")
     if source is not None and source not in known_sources:
         raise QueryError("source", f"unknown source {source[:40]!r}; known: {', '.join(sorted(known_sources))}")

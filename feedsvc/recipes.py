@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic import ValidationInfo
 
 from feedsvc.errors import RecipeError
@@ -116,6 +116,13 @@ class Recipe(_Strict):
     listing: ListingSelectors | None = None
     related: ListingSelectors | None = None
     path: str = Field(default="", exclude=True)
+    # Start URLs hold FEEDSVC_RECIPE_VARIABLES values (a private mirror's
+    # address, a key): shown only to holders of the refresh token.
+    _placeholders_filled: bool = PrivateAttr(default=False)
+
+    @property
+    def placeholders_filled(self) -> bool:
+        return self._placeholders_filled
 
     @field_validator("start_urls")
     @classmethod
@@ -174,6 +181,7 @@ def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) 
         raise RecipeError(path, "(syntax)", f"not valid TOML: {exc}") from None
     urls = data.get("start_urls")
     if isinstance(urls, list) and (variables or any(isinstance(u, str) and "{" in u for u in urls)):
+        written = list(urls)
         try:
             data["start_urls"] = [u.format(**(variables or {})) if isinstance(u, str) else u for u in urls]
         except KeyError as exc:
@@ -181,8 +189,13 @@ def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) 
                                                   "(set it in FEEDSVC_RECIPE_VARIABLES)") from None
         except (IndexError, ValueError) as exc:
             raise RecipeError(path, "start_urls", f"unknown placeholder {exc}") from None
+        filled = data["start_urls"] != written
+    else:
+        filled = False
     try:
-        return Recipe(**data, path=path)
+        recipe = Recipe(**data, path=path)
+        recipe._placeholders_filled = filled
+        return recipe
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = first["msg"].removeprefix("Value error, ")

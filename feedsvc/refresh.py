@@ -25,7 +25,7 @@ from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, 
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.politeness import PoliteFetcher
 from feedsvc.recipes import Recipe
-from feedsvc.retention import within_retention
+from feedsvc.retention import cap_source, within_retention
 from feedsvc.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,13 @@ def _unrecorded(source_id: str, kind: str, error: str, duration_seconds: float) 
     """A failure the store could not keep: logged and reported only."""
     log.error("refresh_failed source=%s error_kind=%s recorded=false error=%s", source_id, kind, error)
     return RefreshReport(source_id, "error", duration_seconds=duration_seconds, error=error, error_kind=kind)
+
+
+def outlets_refused_warning(names: set[str], limit: int | None, default: str | None) -> str:
+    shown = ", ".join(sorted(names)[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    where = f"filed under the source's outlet {default!r}" if default else "filed under no outlet"
+    return (f"{len(names)} new outlet name(s) not taken, as the source already names {limit} outlets "
+            f"(FEEDSVC_OUTLETS_PER_SOURCE_MAX): {shown}; their items are {where}")
 
 
 def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
@@ -115,8 +122,10 @@ class _FollowTally:
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
-                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600):
+                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600,
+                 outlets_per_source_max: int | None = None):
         self.store = store
+        self.outlets_per_source_max = outlets_per_source_max
         # Leases in the store make "one refresh of a source at a time" hold
         # across processes and machines; the in-process locks below order
         # this process's own threads before they ask the store.
@@ -266,7 +275,9 @@ class Refresher:
             harvest.warnings.extend(date_warnings)
             for warning in date_warnings:
                 log.info("time_refused source=%s detail=%s", recipe.id, warning)
-            result = self.store.upsert_items(within_retention(records, recipe, started))
+            result = self.store.upsert_items(within_retention(records, recipe, started),
+                                             outlets_max=self.outlets_per_source_max, default_outlet=recipe.outlet)
+            cap_source(self.store, recipe)
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
             return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),
@@ -282,6 +293,11 @@ class Refresher:
         for url, (etag, last_modified) in harvest.validators.items():
             self.store.save_validators(url, etag, last_modified, started)
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
+        if result.outlets_refused:
+            harvest.warnings.append(outlets_refused_warning(result.outlets_refused, self.outlets_per_source_max,
+                                                            recipe.outlet))
+            log.warning("outlets_refused source=%s count=%d limit=%s", recipe.id, len(result.outlets_refused),
+                        self.outlets_per_source_max)
         report = RefreshReport(recipe.id, "ok", new=result.new, updated=result.updated,
                                duration_seconds=time.monotonic() - clock, pages=harvest.pages,
                                warnings=harvest.warnings, outlets_changed=result.outlets_changed)

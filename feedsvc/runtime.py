@@ -89,7 +89,8 @@ class Service:
                               jitter_ratio=settings["REFRESH_JITTER_RATIO"],
                               concurrency=settings["REFRESH_CONCURRENCY"],
                               lease_seconds=settings["LEASE_SECONDS"],
-                              listeners=[metrics.observe_refresh, *_listeners(settings)])
+                              outlets_per_source_max=settings["OUTLETS_PER_SOURCE_MAX"],
+                              listeners=[metrics.observe_refresh, *_listeners(settings, store)])
         service = cls(settings, store, refresher, metrics)
         service.reloader = RecipeReloader(settings["RECIPES_PATH"], settings.get("RECIPE_VARIABLES"),
                                           service.use_recipes, settings["RECIPES_RELOAD_SECONDS"],
@@ -126,7 +127,7 @@ def database_url_for(settings: Mapping[str, object]) -> str:
     return settings["DATABASE_URL"] or f"sqlite:///{Path(settings['INSTANCE_PATH']) / name}"
 
 
-def _listeners(settings: Settings) -> list:
+def _listeners(settings: Settings, store: Store) -> list:
     """What hears about every refresh: the WebSub hub, when configured."""
     hub = settings["WEBSUB_HUB"]
     if not hub:
@@ -134,9 +135,14 @@ def _listeners(settings: Settings) -> list:
     if not settings["BASE_URL"]:
         log.warning("websub_disabled reason=%s", "FEEDSVC_WEBSUB_HUB needs FEEDSVC_BASE_URL for the topic URLs")
         return []
+    from feedsvc.outlets import OutletDirectory
     from feedsvc.websub import Publisher
 
-    return [Publisher(hub, settings["BASE_URL"])]
+    def outlet_slug(name: str) -> str | None:
+        outlet = OutletDirectory(store.outlets(), settings["OUTLET_ALIASES"]).owner(name)
+        return outlet.slug if outlet else None
+
+    return [Publisher(hub, settings["BASE_URL"], outlet_slug)]
 
 
 def _load(settings: Settings) -> RecipeFolder:

@@ -89,16 +89,31 @@ def test_the_document_is_valid_openapi_and_served_as_is(api):
     assert set(DOCUMENT["paths"]) == {r.rule for r in api.app.url_map.iter_rules() if r.rule.startswith("/api/")}
 
 
+TOKEN = "api-test-token"
+
+
+def with_token(api: Api, path: str):
+    api.app.config["REFRESH_TOKEN"] = TOKEN
+    try:
+        return api.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        api.app.config["REFRESH_TOKEN"] = None
+
+
 def test_sources_carry_status_and_counts(api, seeded_app):
     sources = api.get("/api/sources").get_json()["sources"]
     assert [s["id"] for s in sources] == ["iqilu-shandong"]
     source = sources[0]
     recipe = seeded_app.extensions["feedsvc"].recipes["iqilu-shandong"]
-    assert (source["name"], source["kind"], source["start_urls"]) == (recipe.name, "listing_page", recipe.start_urls)
+    assert (source["name"], source["kind"], source["status"]) == (recipe.name, "listing_page", "ok")
     assert source["refresh_interval_minutes"] == 30 and source["item_count"] == ALL
     assert source["last_success_at"] == source["last_attempt_at"] is not None
     assert datetime.fromisoformat(source["next_run_at"]) > datetime.fromisoformat(source["last_success_at"])
-    assert (source["last_error"], source["consecutive_failures"], source["lease_holder"]) == (None, 0, None)
+    assert (source["last_error_kind"], source["consecutive_failures"]) == (None, 0)
+    assert "start_urls" not in source and "lease_holder" not in source  # the token holder's (see below)
+    detailed = with_token(api, "/api/sources").get_json()["sources"][0]
+    assert detailed["start_urls"] == recipe.start_urls
+    assert (detailed["last_error"], detailed["lease_holder"]) == (None, None)
     feed = api.client.get(urlsplit(source["feeds"]["json"]).path).get_json()
     assert len(feed["items"]) == ALL
 
@@ -107,12 +122,14 @@ def test_sources_show_a_failure_at_once(own_api, site_dir):
     """Status is not cached: a failed refresh adds no item, so the store's
     version does not move, yet the API must show the error."""
     before = own_api.get("/api/sources").get_json()["sources"][0]
-    assert before["last_error"] is None
+    assert before["last_error_kind"] is None and before["status"] == "ok"
     (site_dir / "shandong" / "yaowen" / "index.shtml").unlink()
     own_api.app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
     source = own_api.get("/api/sources").get_json()["sources"][0]
-    assert source["consecutive_failures"] == 1 and source["last_error"] and source["last_error_kind"]
-    assert source["last_error_at"] == source["last_attempt_at"] and source["last_error_kind"] == "http_status"
+    assert source["consecutive_failures"] == 1 and source["status"] == "failing"
+    assert source["last_error_kind"] == "http_status"
+    detailed = with_token(own_api, "/api/sources").get_json()["sources"][0]
+    assert detailed["last_error"] and detailed["last_error_at"] == detailed["last_attempt_at"]
     assert source["last_success_at"] == before["last_success_at"]
     assert source["item_count"] == ALL  # a failure deletes nothing
 

@@ -54,7 +54,7 @@ def test_no_name_is_reexported_under_noqa():
 
 
 def test_every_format_is_served_exported_and_published():
-    topics = changed_topics("https://feeds.example.org", _report("s"))
+    topics = changed_topics("https://feeds.example.org", _report("s"), lambda name: None)
     assert {t.rpartition(".")[2] for t in topics} == set(FORMATS)
     assert [f.media_type for f in FORMATS.values()] == [
         "application/atom+xml", "application/rss+xml", "application/feed+json"]

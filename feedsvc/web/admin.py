@@ -17,17 +17,28 @@ log = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 300
 
 
+def take_admin_budget():
+    """One request from the client's admin budget: None, or the 429 answer
+    once it is spent. Anything that checks the refresh token takes it
+    first, so the token cannot be guessed faster anywhere."""
+    key = client_key(client_address(request, current_app.extensions[TRUSTED_PROXIES]))
+    wait = current_app.extensions[ADMIN_LIMITER].take(key)
+    if not wait:
+        return None
+    log.warning("admin_rate_limited client=%s endpoint=%s retry_after_seconds=%.1f", key, request.endpoint, wait)
+    return {"error": "too many requests to admin endpoints; retry later"}, 429, {
+        "Retry-After": retry_after_header(wait)}
+
+
 @bp.before_request
 def _guard():
     """The limit comes first, so refused attempts use up tokens too: a
     token cannot be guessed faster than the limit allows."""
+    limited = take_admin_budget()
+    if limited:
+        return limited
     trusted = current_app.extensions[TRUSTED_PROXIES]
     key = client_key(client_address(request, trusted))
-    wait = current_app.extensions[ADMIN_LIMITER].take(key)
-    if wait:
-        log.warning("admin_rate_limited client=%s endpoint=%s retry_after_seconds=%.1f", key, request.endpoint, wait)
-        return {"error": "too many requests to admin endpoints; retry later"}, 429, {
-            "Retry-After": retry_after_header(wait)}
     decision = authorize(request, current_app.config["REFRESH_TOKEN"], trusted)
     if decision.status != 200:
         log.warning("admin_refused client=%s endpoint=%s status=%d", key, request.endpoint, decision.status)

@@ -20,6 +20,7 @@ from feedsvc.web.state import FEED_RESPONSE, base_url, feed_cache, fragment_cach
 bp = Blueprint("feeds", __name__)
 
 MAX_AGE_BOUNDS_SECONDS = (60, 3600)
+OPML_OUTLETS_MAX = 500
 
 
 def _text(status: int, message: str) -> Response:
@@ -154,12 +155,14 @@ def _serve(filename: str, kind: str):
     rt = runtime()
     directory = outlet_directory()
     outlet = source_id = None
+    stem = request.path.rpartition(".")[0]
     if kind == "outlet":
         found = directory.resolve(name)
         if found is None:
-            known = "\n".join(f"  {o.name} ({o.slug})" for o in directory) or "  (none yet)"
-            return _text(404, f"unknown outlet {name!r}; known outlets:\n{known}")
-        outlet, title = found.name, found.name
+            return _text(404, f"unknown outlet {name[:80]!r}; known outlets: {directory.summary()}")
+        outlet, title = found.slug, found.name
+        # The feed names itself by its slug, however it was asked for.
+        stem = url_for("feeds.outlet_items", filename=f"{found.slug}.{fmt}").rpartition(".")[0]
     elif kind == "source":
         if name not in rt.recipes:
             return _text(404, f"unknown source {name!r}; known sources: {', '.join(sorted(rt.recipes))}")
@@ -176,7 +179,6 @@ def _serve(filename: str, kind: str):
     relative = any(v[-1:] in "smhdw" for k, v in args if k in ("since", "until"))
     # A relative window moves with the clock: let such entries age out.
     bucket = int(time.time() // 60) if relative else None
-    stem = request.path.rpartition(".")[0]
     key = (fmt, base_url(), request.path, tuple(args), bucket)
     rendered = feed_cache().get(key, lambda: _build(fmt, title, stem, feed_request, source_id))
     # A relative window's entry changes with the minute: not worth a fast path.
@@ -215,11 +217,13 @@ def opml():
     def build() -> RenderedFeed:
         rt = runtime()
         home = f"{base_url()}{url_for('pages.index')}"
-        # Slugs, not names: the same list serves static exports, whose file names stay ASCII.
+        # The outlets with the most items, at most OPML_OUTLETS_MAX: a reader
+        # imports the whole file, and /api/outlets pages through the rest.
+        biggest = sorted(outlet_directory(), key=lambda o: -o.count)[:OPML_OUTLETS_MAX]
         outlets = [OpmlOutline(o.name, f"{base_url()}{url_for('feeds.outlet_items', filename=o.slug + '.atom')}",
-                               home, f"{o.count} items") for o in outlet_directory()]
+                               home, f"{o.count} items") for o in sorted(biggest, key=lambda o: o.name)]
         sources = [OpmlOutline(r.name, f"{base_url()}{url_for('feeds.source_items', filename=r.id + '.atom')}",
-                               r.start_urls[0]) for r in rt.recipes.values()]
+                               None if r.placeholders_filled else r.start_urls[0]) for r in rt.recipes.values()]
         created = datetime.now(timezone.utc)
         body = render_opml(current_app.config["SITE_TITLE"], created, [("Outlets", outlets), ("Sources", sources)])
         latest = max((o.latest for o in outlet_directory() if o.latest), default=created)

@@ -14,6 +14,8 @@ from feedsvc.render import FORMATS
 from feedsvc.render.meta import UnshowableTime, rendered_or_none
 from feedsvc.times import shown_in
 from feedsvc.web.state import base_url, outlet_directory, refused_recipes, runtime
+from feedsvc.outlets import OUTLETS_PAGE_SIZE
+from feedsvc.query import QueryError, parse_page
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
@@ -59,10 +61,18 @@ def _when(item: StoredItem) -> str:
 @bp.get("/")
 def index():
     rt = runtime()
+    try:
+        page = parse_page(request.args)
+    except QueryError as exc:
+        return Response(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    directory = outlet_directory()
     counts = rt.store.source_item_counts()
     sources = [s for s in rt.store.source_states() if s.id in rt.recipes]
     shown = ((item, rendered_or_none(_when, item, "index")) for item in rt.store.query_items(limit=20))
-    return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
+    # A page of outlets at a time, so the index stays small however many there are.
+    return render_template("index.html", outlets=directory.page(page), page=page, pages=directory.pages(),
+                           outlet_total=len(directory), outlet_first=(page - 1) * OUTLETS_PAGE_SIZE + 1,
+                           sources=sources, counts=counts,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
                            items=[(item, when) for item, when in shown if when is not None], formats=FORMATS,
                            error_words=ERROR_WORDS,
