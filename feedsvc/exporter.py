@@ -1,5 +1,5 @@
-"""Every feed as static files, for static hosting. Feeds are rendered by
-the app's own routes, so exported bytes equal served ones; a file is
+"""Every feed as static files, for static hosting. Feeds and the OPML are
+rendered by the app's own routes, so exported bytes equal served ones; a file is
 rewritten only when its bytes changed, and nothing is rendered when the
 store has not changed since the last export."""
 
@@ -8,18 +8,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import Flask
-
 from feedsvc.outlets import OutletDirectory
-from feedsvc.render import render_opml
+from feedsvc.render import FORMATS
 from feedsvc.runtime import EXTENSION
-from feedsvc.web.subscriptions import opml_groups
 
 MANIFEST = ".feedsvc-export.json"
-FORMATS = ("atom", "rss", "json")
+# feeds.opml lists the outlet feeds, feeds-more.opml the others (feedsvc.web.subscriptions).
+OPML_FILES = ("feeds.opml", "feeds-more.opml")
 
 
 @dataclass
@@ -30,26 +27,16 @@ class ExportResult:
     pinged: bool = False  # the hub was told of the feed files written
 
 
-def _paths(app: Flask) -> list[str]:
+def _paths(app) -> list[str]:
     rt = app.extensions[EXTENSION]
     directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
     # Slugs, not names, for file names: static hosts and URLs stay ASCII.
     stems = ["feeds/all", *(f"feeds/outlet/{o.slug}" for o in directory),
              *(f"feeds/source/{source_id}" for source_id in rt.recipes)]
-    return [f"{stem}.{fmt}" for stem in stems for fmt in FORMATS]
+    return [*(f"{stem}.{fmt}" for stem in stems for fmt in FORMATS), *OPML_FILES]
 
 
-def _opml_files(app: Flask, base_url: str) -> dict[str, bytes]:
-    """feeds.opml (the outlet feeds) and feeds-more.opml (the others), as served."""
-    rt = app.extensions[EXTENSION]
-    directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
-    outlets, others = opml_groups(base_url, directory, rt.recipes)
-    created = datetime.now(timezone.utc)
-    return {"feeds.opml": render_opml(app.config["SITE_TITLE"], created, [("Outlets", outlets)]),
-            "feeds-more.opml": render_opml(app.config["SITE_TITLE"], created, others)}
-
-
-def _pinged(app: Flask, base_url: str) -> bool:
+def _pinged(app, base_url: str) -> bool:
     """Exported files name the hub only when the hub hears of their changes:
     WEBSUB_EXPORT_BASE_URL names where they are served."""
     export_base = (app.config.get("WEBSUB_EXPORT_BASE_URL") or "").rstrip("/")
@@ -69,7 +56,8 @@ def _write_if_changed(target: Path, body: bytes, hashes: dict, name: str, result
     result.written.append(name)
 
 
-def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
+def export_feeds(app, folder: Path, base_url: str) -> ExportResult:
+    """Render through `app` (feedsvc.app.create_app) into `folder`."""
     base_url = base_url.rstrip("/")
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
@@ -92,10 +80,8 @@ def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
             raise RuntimeError(f"/{path} answered {response.status_code}: {response.get_data(as_text=True)}")
         before = len(result.written)
         _write_if_changed(folder / path, response.data, hashes, path, result)
-        if len(result.written) > before:
+        if len(result.written) > before and path not in OPML_FILES:
             feeds_written.append(f"{base_url}/{path}")
-    for name, body in _opml_files(app, base_url).items():
-        _write_if_changed(folder / name, body, hashes, name, result)
     # The stylesheet the Atom and RSS files name, and the CSS it links, so
     # browsers show them as pages there too.
     for name in ("feed.xsl", "feed.css"):

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic import ValidationInfo
 
 from feedsvc.errors import RecipeError
+from feedsvc.models import DEFAULT_ZONE_NAME
 
 RecipeKind = Literal["article_page", "listing_page", "feed"]
 
@@ -98,7 +99,7 @@ class Recipe(_Strict):
     # Fractions are allowed (0.5 = 30 s) for feeds of one's own; politeness
     # limits (robots.txt, per-host delay) still apply.
     refresh_interval_minutes: float = Field(default=30, ge=0.05, le=7 * 24 * 60)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE_NAME
     language: str | None = None
     encoding: str | None = None
     outlet: str | None = None
@@ -115,6 +116,13 @@ class Recipe(_Strict):
     listing: ListingSelectors | None = None
     related: ListingSelectors | None = None
     path: str = Field(default="", exclude=True)
+    # Start URLs hold FEEDSVC_RECIPE_VARIABLES values (a private mirror's
+    # address, a key): shown only to holders of the refresh token.
+    _placeholders_filled: bool = PrivateAttr(default=False)
+
+    @property
+    def placeholders_filled(self) -> bool:
+        return self._placeholders_filled
 
     @field_validator("start_urls")
     @classmethod
@@ -130,7 +138,7 @@ class Recipe(_Strict):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from None
+            raise ValueError(f"unknown time zone {name!r} (use an IANA name such as {DEFAULT_ZONE_NAME})") from None
         return name
 
     @field_validator("encoding")
@@ -171,18 +179,28 @@ def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(path, "(syntax)", f"not valid TOML: {exc}") from None
-    if variables and isinstance(data.get("start_urls"), list):
+    urls = data.get("start_urls")
+    if isinstance(urls, list) and (variables or any(isinstance(u, str) and "{" in u for u in urls)):
+        written = list(urls)
         try:
-            data["start_urls"] = [u.format(**variables) if isinstance(u, str) else u for u in data["start_urls"]]
-        except (KeyError, IndexError, ValueError) as exc:
+            data["start_urls"] = [u.format(**(variables or {})) if isinstance(u, str) else u for u in urls]
+        except KeyError as exc:
+            raise RecipeError(path, "start_urls", f"placeholder {{{exc.args[0]}}} has no value "
+                                                  "(set it in FEEDSVC_RECIPE_VARIABLES)") from None
+        except (IndexError, ValueError) as exc:
             raise RecipeError(path, "start_urls", f"unknown placeholder {exc}") from None
+        filled = data["start_urls"] != written
+    else:
+        filled = False
     try:
-        return Recipe(**data, path=path)
+        recipe = Recipe(**data, path=path)
+        recipe._placeholders_filled = filled
+        return recipe
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            reason = "unknown key (check the spelling against the README)"
+            reason = "unknown key (check the spelling against docs/recipes.md)"
         raise RecipeError(path, _error_key(first["loc"]), reason) from None
     except TypeError as exc:  # e.g. a top-level key named like a keyword
         raise RecipeError(path, "(recipe)", str(exc)) from None
@@ -241,6 +259,22 @@ def read_recipe_folder(folder: str | Path, variables: dict[str, str] | None = No
         seen[recipe.id] = str(path)
         recipes.append(recipe)
     return RecipeFolder(tuple(recipes), tuple(errors))
+
+
+def known_start_urls(folder: str | Path) -> dict[str, Path]:
+    """Start URLs written in the folder's recipe files, by URL, whether or
+    not the file is valid: what an import must not add a second time."""
+    urls: dict[str, Path] = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        start_urls = data.get("start_urls")
+        for url in start_urls if isinstance(start_urls, list) else ():
+            if isinstance(url, str):
+                urls.setdefault(url.strip(), path)
+    return urls
 
 
 def folder_fingerprint(folder: str | Path) -> tuple | None:

@@ -20,11 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
+from feedsvc.item_merge import bounded
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.politeness import PoliteFetcher
 from feedsvc.recipes import Recipe
-from feedsvc.retention import within_retention
+from feedsvc.retention import cap_source, within_retention
 from feedsvc.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,13 @@ def _unrecorded(source_id: str, kind: str, error: str, duration_seconds: float) 
     return RefreshReport(source_id, "error", duration_seconds=duration_seconds, error=error, error_kind=kind)
 
 
+def outlets_refused_warning(names: set[str], limit: int | None, default: str | None) -> str:
+    shown = ", ".join(sorted(names)[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    where = f"filed under the source's outlet {default!r}" if default else "filed under no outlet"
+    return (f"{len(names)} new outlet name(s) not taken, as the source already names {limit} outlets "
+            f"(FEEDSVC_OUTLETS_PER_SOURCE_MAX): {shown}; their items are {where}")
+
+
 def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
     own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=DETAIL_ARTICLE,
                      summary=article.summary, body_html=article.body_html, author=article.author,
@@ -81,10 +89,16 @@ def _entry_record(entry: ListingEntry, source_id: str) -> ItemRecord:
                       summary=entry.summary, outlet=entry.outlet, published=entry.published)
 
 
+def own_outlet(recipe: Recipe) -> str:
+    """The outlet of a source's items that name none: the recipe's
+    `outlet`, else the source's name."""
+    return recipe.outlet or recipe.name
+
+
 def with_outlets(records: list[ItemRecord], recipe: Recipe) -> list[ItemRecord]:
     """Every item gets one outlet, so the outlet feeds together hold each
-    item once: the page's, else the recipe's `outlet`, else the source's name."""
-    fallback = recipe.outlet or recipe.name
+    item once: the page's, else the source's own (own_outlet)."""
+    fallback = own_outlet(recipe)
     return [r if r.outlet else replace(r, outlet=fallback) for r in records]
 
 
@@ -121,8 +135,10 @@ class _FollowTally:
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
-                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600):
+                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600,
+                 outlets_per_source_max: int | None = None):
         self.store = store
+        self.outlets_per_source_max = outlets_per_source_max
         # Leases in the store make "one refresh of a source at a time" hold
         # across processes and machines; the in-process locks below order
         # this process's own threads before they ask the store.
@@ -268,8 +284,14 @@ class Refresher:
         try:
             harvest = self._harvest(recipe)
             self._renew_lease(recipe.id)  # still ours before anything is written
-            records = with_outlets(within_retention(harvest.records, recipe, started), recipe)
-            result = self.store.upsert_items(records)
+            records, date_warnings = bounded(harvest.records, started)
+            harvest.warnings.extend(date_warnings)
+            for warning in date_warnings:
+                log.info("time_refused source=%s detail=%s", recipe.id, warning)
+            records = with_outlets(within_retention(records, recipe, started), recipe)
+            result = self.store.upsert_items(records, outlets_max=self.outlets_per_source_max,
+                                             default_outlet=own_outlet(recipe))
+            cap_source(self.store, recipe)
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
             return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),
@@ -285,6 +307,11 @@ class Refresher:
         for url, (etag, last_modified) in harvest.validators.items():
             self.store.save_validators(url, etag, last_modified, started)
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
+        if result.outlets_refused:
+            harvest.warnings.append(outlets_refused_warning(result.outlets_refused, self.outlets_per_source_max,
+                                                            own_outlet(recipe)))
+            log.warning("outlets_refused source=%s count=%d limit=%s", recipe.id, len(result.outlets_refused),
+                        self.outlets_per_source_max)
         report = RefreshReport(recipe.id, "ok", new=result.new, updated=result.updated,
                                duration_seconds=time.monotonic() - clock, pages=harvest.pages,
                                warnings=harvest.warnings, outlets_changed=result.outlets_changed)

@@ -1,8 +1,12 @@
 """The store: items deduplicated by canonical URL, and per-source state.
 
-Writes happen in one transaction per refresh, so a failed fetch or a crash
-mid-refresh never leaves half an update; items are deleted only by
-retention (`prune`)."""
+Every method that writes is one transaction. A refresh makes several, in
+this order: all its items at once (`upsert_items`, nothing written when a
+fetch fails first), then the links found gone (`mark_gone`), the pages'
+HTTP validators (`save_validators`, one per page) and the source's
+success and next run (`record_success`). A crash between them never leaves
+half the items; at worst the source is refreshed again, which changes no
+item that has not changed. Items are deleted only by retention (`prune`)."""
 
 from __future__ import annotations
 
@@ -16,12 +20,12 @@ from sqlalchemy.engine import Connection
 from feedsvc import migrate, outlet_stats
 from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
-from feedsvc.item_merge import (CONTENT_FIELDS, date_changes, derive_search_columns, merge_changes, new_row,
+from feedsvc.item_merge import (CONTENT_FIELDS, cleaned, date_changes, derive_search_columns, merge_changes, new_row,
                                 tally_change)
 from feedsvc.item_rows import (ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, newer_select, ref_of,
                                stored)
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
-from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
+from feedsvc.outlet_stats import OutletStat, OutletTally
 from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_settings, store_state
 from feedsvc.xmlchars import strip_invalid
 
@@ -186,15 +190,21 @@ class Store:
 
     # -- items -------------------------------------------------------------
 
-    def upsert_items(self, records: Sequence[ItemRecord], now: datetime | None = None) -> UpsertResult:
+    def upsert_items(self, records: Sequence[ItemRecord], now: datetime | None = None, *,
+                     outlets_max: int | None = None, default_outlet: str | None = None) -> UpsertResult:
         """Insert new items and merge what pages say about known ones, in
         one transaction. An item's updated time moves only when title,
-        summary or body change (see item_merge.date_changes)."""
+        summary or body change (see item_merge.date_changes). Names are
+        cleaned first (item_merge.cleaned); a source that already names
+        `outlets_max` outlets gets no new one: such records go to
+        `default_outlet`, and the names are in `outlets_refused`."""
         now = now or utcnow()
         result = UpsertResult()
         if not records:
             return result
+        records = [cleaned(record) for record in records]
         with self._writer() as conn, conn.begin():
+            records, result.outlets_refused = outlet_stats.hold_to_bound(conn, records, outlets_max, default_outlet)
             urls = list(dict.fromkeys(r.url for r in records))
             rows = {}
             for chunk in range(0, len(urls), 500):
@@ -367,10 +377,13 @@ class Store:
 
     def prune(self, source_id: str, *, max_age: timedelta | None, max_items: int | None, keep_newest: int,
               now: datetime | None = None) -> int:
-        """Delete a source's items older than `max_age` or beyond its newest
-        `max_items`, except any that a default feed (all, per outlet, per
-        source: the newest `keep_newest` each) still shows. Returns how many
-        were deleted."""
+        """Delete a source's items older than `max_age`, except any that a
+        default feed (all, per outlet, per source: the newest `keep_newest`
+        each) still shows, and every item beyond its newest `max_items`:
+        the cap is a bound on what the source holds, so it wins over the
+        default feeds (else a source giving each item an outlet of its own
+        would keep every item, each the newest of its outlet). Returns how
+        many were deleted."""
         if max_age is None and max_items is None:
             return 0
         now = now or utcnow()
@@ -379,11 +392,11 @@ class Store:
             if max_age is not None:
                 doomed |= set(conn.execute(select(items.c.id).where(
                     items.c.source_id == source_id, items.c.sort_at < now - max_age)).scalars())
+                doomed -= self._shown_by_default_feeds(conn, keep_newest)
             if max_items is not None:
                 doomed |= set(conn.execute(select(items.c.id).where(items.c.source_id == source_id)
                                            .order_by(items.c.sort_at.desc(), items.c.id.desc())
                                            .offset(max_items)).scalars())
-            doomed -= self._shown_by_default_feeds(conn, keep_newest)
             tally = OutletTally()
             for chunk in _chunks(sorted(doomed), 500):
                 tally.removed_rows(conn, items.c.id.in_(chunk))

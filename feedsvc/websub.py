@@ -11,19 +11,19 @@ import httpx
 
 from feedsvc.models import RefreshReport
 from feedsvc.outlets import OutletDirectory
+from feedsvc.render import FORMATS
 
 log = logging.getLogger(__name__)
-FORMATS = ("atom", "rss", "json")
 
 
-def changed_topics(base_url: str, report: RefreshReport, directory: OutletDirectory) -> list[str]:
+def changed_topics(base_url: str, report: RefreshReport, outlet_slug: Callable[[str], str | None]) -> list[str]:
     """Every URL the feeds a refresh changed are advertised at (their
     canonical URLs: name and alias URLs of an outlet feed redirect to its
     slug URL, so subscribers never hold them): everything, its source, and
-    the outlets of the items it added or changed, aliases resolved."""
-    outlets = {directory.resolve(name) for name in report.outlets_changed}
-    stems = ["/feeds/all", f"/feeds/source/{quote(report.source_id)}",
-             *(f"/feeds/outlet/{quote(slug)}" for slug in sorted(o.slug for o in outlets if o))]
+    the outlets of the items it added or changed, by their slugs,
+    `outlet_slug` mapping a stored name (aliases resolved)."""
+    slugs = sorted({slug for slug in map(outlet_slug, report.outlets_changed) if slug})
+    stems = ["/feeds/all", f"/feeds/source/{quote(report.source_id)}", *(f"/feeds/outlet/{slug}" for slug in slugs)]
     return [f"{base_url.rstrip('/')}{stem}.{fmt}" for stem in stems for fmt in FORMATS]
 
 
@@ -55,4 +55,10 @@ class Publisher:
 
     def __call__(self, report: RefreshReport) -> None:
         if report.status == "ok" and (report.new or report.updated):
-            publish(self.client, self.hub_url, changed_topics(self.base_url, report, self.outlets()))
+            directory = self.outlets()
+
+            def outlet_slug(name: str) -> str | None:
+                outlet = directory.owner(name)
+                return outlet.slug if outlet else None
+
+            publish(self.client, self.hub_url, changed_topics(self.base_url, report, outlet_slug))

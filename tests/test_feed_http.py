@@ -21,8 +21,8 @@ PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", "/feeds/source/
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_validators_and_304(refreshed_app, path):
-    client = refreshed_app.test_client()
+def test_validators_and_304(seeded_app, path):
+    client = seeded_app.test_client()
     first = client.get(path)
     assert first.status_code == 200
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
@@ -38,20 +38,20 @@ def test_validators_and_304(refreshed_app, path):
     assert "Accept-Encoding" in first.headers["Vary"]
 
 
-def test_last_modified_is_the_newest_item_change(refreshed_app):
-    response = refreshed_app.test_client().get("/feeds/all.atom")
+def test_last_modified_is_the_newest_item_change(seeded_app):
+    response = seeded_app.test_client().get("/feeds/all.atom")
     feed = parse_strict(response.data)
     newest = max(e.updated_parsed for e in feed.entries)
     assert response.last_modified.timetuple()[:6] == newest[:6]
 
 
-def test_cache_control_follows_the_refresh_interval(refreshed_app):
-    response = refreshed_app.test_client().get("/feeds/all.atom")
+def test_cache_control_follows_the_refresh_interval(seeded_app):
+    response = seeded_app.test_client().get("/feeds/all.atom")
     assert response.cache_control.public and response.cache_control.max_age == 30 * 60 // 4
 
 
-def test_gzip(refreshed_app):
-    client = refreshed_app.test_client()
+def test_gzip(seeded_app):
+    client = seeded_app.test_client()
     plain = client.get("/feeds/all.atom")
     zipped = client.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip, br"})
     assert "Content-Encoding" not in plain.headers
@@ -61,8 +61,8 @@ def test_gzip(refreshed_app):
                                                   "If-None-Match": zipped.headers["ETag"]}).status_code == 304
 
 
-def test_head(refreshed_app):
-    client = refreshed_app.test_client()
+def test_head(seeded_app):
+    client = seeded_app.test_client()
     get, head = client.get("/feeds/all.rss"), client.head("/feeds/all.rss")
     assert head.status_code == 200 and head.data == b""
     assert head.headers["ETag"] == get.headers["ETag"]
@@ -130,11 +130,11 @@ READER_ACCEPTS = ["application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1", 
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
-def test_browsers_get_a_page_readers_the_feed(refreshed_app, fmt):
+def test_browsers_get_a_page_readers_the_feed(seeded_app, fmt):
     """No XSLT needed: a browser (HTML first in Accept) gets an HTML page of
     the same items; every feed reader gets the feed; Vary and the tags keep
     caches and 304s apart."""
-    client = refreshed_app.test_client()
+    client = seeded_app.test_client()
     page = client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT})
     assert page.content_type == "text/html; charset=utf-8" and "Accept" in page.headers["Vary"]
     html = lxml.html.fromstring(page.data)
@@ -158,11 +158,11 @@ def test_browsers_get_a_page_readers_the_feed(refreshed_app, fmt):
                       ).status_code == 200
 
 
-def test_cors_preflight_and_exposed_validators(refreshed_app):
+def test_cors_preflight_and_exposed_validators(seeded_app):
     """A web reader's conditional fetch from another origin: the preflight
     allows If-None-Match and If-Modified-Since; ETag, Last-Modified and
     Link are readable; every answer (304 and errors too) says so."""
-    client = refreshed_app.test_client()
+    client = seeded_app.test_client()
     for path in ("/feeds/all.atom", "/feeds/outlet/luwang.json", "/feeds.opml", "/api/items"):
         preflight = client.options(path, headers={"Origin": "https://reader.example", "Access-Control-Request-Method":
                                                   "GET", "Access-Control-Request-Headers": "if-none-match"})

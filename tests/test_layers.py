@@ -15,7 +15,7 @@ LAYERS = [
     ("foundation", ["feedsvc", "feedsvc.models", "feedsvc.errors", "feedsvc.xmlchars", "feedsvc.urls",
                     "feedsvc.encoding", "feedsvc.ssrf", "feedsvc.transfer", "feedsvc.outlets", "feedsvc.schema",
                     "feedsvc.migrate", "feedsvc.engine", "feedsvc.tables", "feedsvc.logs", "feedsvc.auth",
-                    "feedsvc.feedcache", "feedsvc.config", "feedsvc.server", "feedsvc.snapshot"]),
+                    "feedsvc.feedcache", "feedsvc.config", "feedsvc.server", "feedsvc.snapshot", "feedsvc.times"]),
     ("recipes, fetch, parse, render", ["feedsvc.recipes", "feedsvc.fetch", "feedsvc.robots", "feedsvc.politeness",
                                        "feedsvc.parsers", "feedsvc.extract", "feedsvc.render", "feedsvc.search",
                                        "feedsvc.query", "feedsvc.metrics", "feedsvc.websub", "feedsvc.opml_import",

@@ -28,9 +28,6 @@ _MIN_SUMMARY = 30
 _CHROME = re.compile(r"\bnav|menu|header|footer|breadcrumb|crumb|copyright|friend|toolbar|topbar|login|pagination"
                      r"|pager|\bpage-?nav|\btabs?\b|sitemap")
 _CHROME_TAGS = {"nav", "header", "footer"}
-_RELATED = re.compile(r"相关|延伸阅读|推荐阅读|猜你喜欢|更多新闻|相关新闻|相关阅读|相关文章|related|read more|more stories"
-                      r"|more on this|xgxw|xgwz|relate|xiangguan|tuijian", re.I)
-
 
 @dataclass
 class Group:
@@ -125,21 +122,3 @@ def entries(groups: list[Group], base: str, zone: tzinfo, now: datetime | None) 
         if entry is not None and entry.link not in found:
             found[entry.link] = entry
     return tuple(found.values())
-
-
-def _heading_before(container) -> str:
-    """Text just before a list: its own heading (相关新闻) or the box's."""
-    texts = []
-    for el in (container, container.getparent()):
-        if el is None:
-            continue
-        prev = el.getprevious()
-        if prev is not None and isinstance(prev.tag, str):
-            texts.append(squash(prev.text_content())[-40:])
-        texts.append(class_id(el))
-    return " ".join(texts)
-
-
-def related_groups(groups: list[Group]) -> list[Group]:
-    """Listings on an article page that say they are related reading."""
-    return [g for g in groups if _RELATED.search(_heading_before(g.container))]

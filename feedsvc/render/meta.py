@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from feedsvc.models import OUTLET_SCHEME, StoredItem  # noqa: F401 - OUTLET_SCHEME: renderers import it here
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
+from feedsvc.models import DEFAULT_ZONE, StoredItem
+from feedsvc.times import as_utc, shown_in
+
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
 
@@ -38,14 +43,61 @@ class FeedMeta:
     stylesheet_url: str | None = None  # XSLT that shows Atom/RSS as a page in browsers
 
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_LOGGED_MAX = 4096
+
+
+class UnshowableTime(ValueError):
+    """A stored time that cannot be written in its source's zone."""
+
+
 def local_time(value: datetime, item: StoredItem, meta: FeedMeta) -> datetime:
-    return value.astimezone(meta.zones.get(item.source_id, DEFAULT_ZONE)).replace(microsecond=0)
+    shown = shown_in(value, meta.zones.get(item.source_id, DEFAULT_ZONE))
+    if shown is None:
+        raise UnshowableTime(f"{value.isoformat()} cannot be shown in the source's zone")
+    return shown
 
 
-def feed_updated(items: Sequence[StoredItem], when_empty: datetime | None = None) -> datetime:
-    """The newest entry's updated; without entries `when_empty`, else now."""
-    newest = max((i.updated for i in items), default=None) or when_empty or datetime.now(timezone.utc)
+def feed_updated(items: Iterable[StoredItem], when_empty: datetime | None = None) -> datetime:
+    """The newest entry's updated (among those whose time converts);
+    without entries `when_empty`, else now: never 1970."""
+    times = [t for t in (as_utc(i.updated) for i in items) if t is not None]
+    newest = max(times, default=None) or when_empty or datetime.now(timezone.utc)
     return newest.replace(microsecond=0)
+
+
+class _Logged:
+    """Items already logged as unrenderable: each is logged once, not on
+    every request that renders its feed."""
+
+    def __init__(self):
+        self._seen: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, key) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = True
+            while len(self._seen) > _LOGGED_MAX:
+                self._seen.popitem(last=False)
+            return True
+
+
+_logged = _Logged()
+
+
+def rendered_or_none(render: Callable[[StoredItem], T], item: StoredItem, what: str) -> T | None:
+    """`render(item)`, or None when it fails: one stored value must not
+    take a whole feed (or page) down. The item is left out and logged once."""
+    try:
+        return render(item)
+    except Exception as exc:  # noqa: BLE001 - any failure of one item is that item's
+        if _logged.first_time((what, item.guid, item.seq, item.updated)):
+            log.warning("item_left_out what=%s guid=%s source=%s error_kind=%s error=%s", what, item.guid,
+                        item.source_id, type(exc).__name__, exc)
+        return None
 
 
 def image_type(url: str) -> str:

@@ -11,7 +11,7 @@ from flask import render_template, request
 
 from feedsvc.models import StoredItem
 from feedsvc.render import ATOM_TYPE, JSON_TYPE, RSS_TYPE, FeedMeta
-from feedsvc.render.meta import local_time
+from feedsvc.render.meta import local_time, rendered_or_none
 
 PAGE_TYPE = "text/html"
 FORMAT_NAMES = {ATOM_TYPE: "Atom", RSS_TYPE: "RSS", JSON_TYPE: "JSON Feed"}
@@ -40,6 +40,8 @@ def _entry(item: StoredItem, meta: FeedMeta, zone: ZoneInfo) -> dict:
 
 
 def render_page(meta: FeedMeta, items: Sequence[StoredItem], zone: ZoneInfo) -> bytes:
-    entries = [_entry(i, meta, zone) for i in items]
+    # An item whose time cannot be shown is left out, as the feeds leave it out.
+    found = (rendered_or_none(lambda item: _entry(item, meta, zone), i, "page") for i in items)
+    entries = [entry for entry in found if entry is not None]
     return render_template("feed.html", meta=meta, entries=entries, zone=zone, language=meta.language or "zh-CN",
                            format_names=FORMAT_NAMES).encode("utf-8")

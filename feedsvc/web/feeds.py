@@ -1,5 +1,5 @@
 """Feed URLs: /feeds/all.<fmt>, /feeds/outlet/<outlet>.<fmt>,
-/feeds/source/<id>.<fmt> and /feeds.opml, with filters, validators,
+/feeds/source/<id>.<fmt>, /feeds.opml and /feeds-more.opml, with filters, validators,
 gzip and the regeneration cache."""
 
 from __future__ import annotations
@@ -14,19 +14,16 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.feed_ids import feed_id
 from feedsvc.feedcache import RenderedFeed
+from feedsvc.models import DEFAULT_ZONE
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
-from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, feed_updated, render_atom,
-                            render_feed, render_json, render_opml, render_rss)
-from feedsvc.render.meta import DEFAULT_ZONE
-from feedsvc.runtime import runtime
+from feedsvc.render import FORMATS, OPML_TYPE, FeedMeta, feed_updated, render_feed, render_opml
 from feedsvc.web.feed_page import PAGE_TYPE, render_page, wants_page
 from feedsvc.web.state import (FEED_RESPONSE, base_url, feed_cache, feed_id_authority, fragment_cache,
-                               outlet_directory)
+                               outlet_directory, runtime)
 from feedsvc.web.subscriptions import opml_groups
 
 bp = Blueprint("feeds", __name__)
 
-FORMATS = {"atom": (render_atom, ATOM_TYPE), "rss": (render_rss, RSS_TYPE), "json": (render_json, JSON_TYPE)}
 MAX_AGE_BOUNDS_SECONDS = (60, 3600)
 
 
@@ -41,13 +38,17 @@ def _converter(config: str):
     return opencc.OpenCC(config)
 
 
-def _converted(items, convert: str | None, directory):
+def converted(items, convert: str | None, directory):
+    """Items with their text converted (`convert=t2s|s2t`) and their outlet
+    shown under its display name, as every feed and the API show them."""
     convert_text = _converter(convert).convert if convert else (lambda text: text)
     return [replace(i, title=convert_text(i.title), summary=convert_text(i.summary) if i.summary else None,
                     outlet=directory.display_name(i.outlet)) for i in items]
 
 
-def _max_age(source_ids) -> int:
+def max_age(source_ids) -> int:
+    """Cache-Control max-age for a response drawn from these sources: a
+    quarter of their shortest refresh interval, within the bounds."""
     recipes = runtime().recipes
     minutes = [recipes[s].refresh_interval_minutes for s in source_ids if s in recipes] or [
         r.refresh_interval_minutes for r in recipes.values()] or [60]
@@ -79,7 +80,7 @@ def _entries(fmt: str, feed_request, directory):
         return False
 
     pairs = runtime().store.query_feed(feed_request.items, lacking)
-    fresh = iter(_converted([item for _, item in pairs if item is not None], convert, directory))
+    fresh = iter(converted([item for _, item in pairs if item is not None], convert, directory))
     return [(ref, None if item is None else next(fresh)) for ref, item in pairs], reused, key
 
 
@@ -130,7 +131,7 @@ def _meta(fmt: str, title: str, path_stem: str, feed_request, source_id: str | N
         # Sources in one language give it; a feed mixing them says the setting's.
         language=languages.pop() if len(languages) == 1 else current_app.config["FEED_LANGUAGE"],
         zones=rt.zones(),
-        formats=[(FORMATS[f][1], u) for f, u in urls.items()],
+        formats=[(FORMATS[f].media_type, u) for f, u in urls.items()],
         hub_url=current_app.config["WEBSUB_HUB"] or None,
         stylesheet_url=f"{base_url()}{url_for('static', filename='feed.xsl')}",
         updated_when_empty=None if refs else _last_refreshed({source_id} if source_id else set(rt.recipes)),
@@ -144,21 +145,21 @@ def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | 
     items = [ref for ref, _ in entries]  # what the head needs: times, sources, the paging cursor
     meta = _meta(fmt, title, path_stem, feed_request, source_id, items)
     body = render_feed(fmt, meta, entries, reused, fragment_cache(), key)
-    return RenderedFeed(body, f"{FORMATS[fmt][1]}; charset=utf-8", feed_updated(items, meta.updated_when_empty),
-                        _max_age([source_id] if source_id else [i.source_id for i in items]))
+    return RenderedFeed(body, f"{FORMATS[fmt].media_type}; charset=utf-8", feed_updated(items, meta.updated_when_empty),
+                        max_age([source_id] if source_id else [i.source_id for i in items]))
 
 
 def _build_page(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None) -> RenderedFeed:
     """The feed as a web page, for browsers (feedsvc.web.feed_page)."""
     rt = runtime()
-    items = _converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
+    items = converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
     meta = _meta(fmt, title, path_stem, feed_request, source_id, items)
     sources = {i.source_id for i in items} | ({source_id} if source_id else set())
     zones = {rt.recipes[s].zone for s in sources if s in rt.recipes}
     zone = zones.pop() if len(zones) == 1 else DEFAULT_ZONE
     return RenderedFeed(render_page(meta, items, zone), f"{PAGE_TYPE}; charset=utf-8",
                         feed_updated(items, meta.updated_when_empty),
-                        _max_age([source_id] if source_id else [i.source_id for i in items]))
+                        max_age([source_id] if source_id else [i.source_id for i in items]))
 
 
 def respond(rendered: RenderedFeed, cache_key=None, by_accept: bool = False) -> Response:
@@ -211,11 +212,11 @@ def _serve(filename: str, kind: str):
     if kind == "outlet":
         found = directory.resolve(name)
         if found is None:
-            known = "\n".join(f"  {o.name} ({o.slug})" for o in directory) or "  (none yet)"
-            return _text(404, f"unknown outlet {name!r}; known outlets:\n{known}")
+            return _text(404, f"unknown outlet {name[:80]!r}; known outlets: {directory.summary()}")
         if name != found.slug:
             return _moved(f"{canonical_stem(kind, found.slug)}.{fmt}")
-        outlet, title = found.name, found.name
+        # By slug: a name that is another outlet's slug never reaches this one.
+        outlet, title = found.slug, found.name
     elif kind == "source":
         if name not in rt.recipes:
             return _text(404, f"unknown source {name!r}; known sources: {', '.join(sorted(rt.recipes))}")

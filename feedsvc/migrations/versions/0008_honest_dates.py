@@ -16,7 +16,7 @@
   (`feedsvc,2026`) until the operator sets FEEDSVC_FEED_ID_AUTHORITY.
 
 Revision ID: 0008_honest_dates
-Revises: 0005_bigram_index
+Revises: 0007_outlet_slugs
 """
 
 from datetime import timedelta
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_honest_dates"
-down_revision = "0005_bigram_index"
+down_revision = "0007_outlet_slugs"
 branch_labels = None
 depends_on = None
 
@@ -54,6 +54,10 @@ def upgrade() -> None:
     if orphans:
         op.execute("UPDATE items SET outlet = (SELECT name FROM sources WHERE sources.id = items.source_id), "
                    "revision = revision + 1 WHERE outlet IS NULL")
+        # The source now names its own outlet (see 0007_outlet_slugs).
+        op.execute("INSERT INTO source_outlets (source_id, outlet) SELECT DISTINCT source_id, outlet FROM items "
+                   "WHERE outlet IS NOT NULL AND NOT EXISTS (SELECT 1 FROM source_outlets "
+                   "WHERE source_outlets.source_id = items.source_id AND source_outlets.outlet = items.outlet)")
         from feedsvc import outlet_stats
 
         outlet_stats.rebuild(bind)
