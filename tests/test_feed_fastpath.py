@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import time
-from urllib.parse import quote
 
 import pytest
 from werkzeug.test import Client

@@ -4,8 +4,6 @@ renders from nothing."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from conftest import parse_strict, validate_atom
 from feedsvc.app import create_app
 from feedsvc.models import DETAIL_ARTICLE, ItemRecord
