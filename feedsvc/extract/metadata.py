@@ -12,31 +12,12 @@ import re
 from dataclasses import dataclass
 
 from feedsvc.extract.dates import looks_dated
-from feedsvc.extract.tree import Run, char_len, class_id, is_cjk_text
-from feedsvc.parsers.text import squash
+from feedsvc.extract.tree import Run, class_id
+from feedsvc.parsers.labels import LABELS as _LABELS, clip as _clip, names as _names, outlet_name as _outlet, segments
+from feedsvc.parsers.text import char_len, squash
 
 _SEP = r"\s*[:：︰]\s*"
-_LOOSE_SEP = r"\s*[:：︰︱｜|/／]\s*"  # 文/张三, 作者︱春春
-_LABELS = re.compile(
-    r"(?P<outlet>(?:来源|稿源|来自|出处|转自|新闻来源|信息来源|文章来源|本文来源)" + _SEP + r")"
-    r"|(?P<editor>(?:责任编辑|责编|值班编辑|编辑|责任编缉|编审|审核|校对)" + _SEP + r")"
-    r"|(?P<author>(?:(?<![\u4e00-\u9fff])文|作者|撰文|撰稿|撰稿人|记者|采写|通讯员|执笔|执笔人)" + _LOOSE_SEP + r")"
-    # The issuing body of a government document (政府信息公开 tables): its
-    # author when no person signs it.
-    r"|(?P<issuer>(?:发文机关|发文单位|发布机关|发布机构|发文机构)" + _SEP + r")",
-)
 _DATE_LABEL = re.compile(r"(?:发布|发表|出版|发稿)(?:时间|日期)" + _SEP)
-# Where a label's value ends: another label, a bracket, a date, or one of
-# the widgets that sit on the same line.
-_VALUE_END = re.compile(
-    r"[\]】)）|｜<>「」\[【(（]|(?:19|20)\d\d[-/.年]|\d{1,2}月\d|\d{1,2}:\d\d"
-    r"|(?:发布|时间|日期|字号|打印|分享|举报|评论|收藏|浏览|阅读|点击|参与|关注|原标题|手机看)"
-)
-_EDITOR_CODE = re.compile(r"_[A-Za-z]*\d[A-Za-z0-9]*$")  # 杨倩_NF4425: the portal's staff id
-_NAME = re.compile(r"[\u4e00-\u9fff·]{2,5}")
-# Characters that almost never occur in a personal name but do in the
-# words that follow 记者 in running text (记者发现, 记者从…了解到).
-_NOT_NAME = set("的了在是从向对说问到也就都而及与将已被把这那们时后日月年表示获悉发现解看采访调查注意梳理走访致电得知询证实介绍称曾还又再并或我你他她它会")
 _BYLINE = re.compile(
     r"(?:记者|通讯员|撰文|作者)\s*[:：]?\s*"
     r"(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、,，和]+[\u4e00-\u9fff·]{2,4}){0,4})"
@@ -57,35 +38,6 @@ class Found:
     run: Run | None = None
 
 
-def _clip(value: str) -> str:
-    end = _VALUE_END.search(value)
-    return squash(value[: end.start()] if end else value)
-
-
-def _names(value: str, limit: int = 5) -> tuple[str, ...]:
-    """Names from a label's value: Chinese names are 2–4 characters
-    separated by spaces or 、; stop at the first token that is no name."""
-    names = []
-    for token in re.split(r"[\s、,，;；/]+", value):
-        token = _EDITOR_CODE.sub("", token.strip("　 ·.。"))
-        if not token:
-            continue
-        if is_cjk_text(token) and (not _NAME.fullmatch(token) or set(token) & _NOT_NAME):
-            break
-        names.append(token)
-        if len(names) == limit:
-            break
-    return tuple(names)
-
-
-def _outlet(value: str) -> str | None:
-    value = _clip(value.strip().lstrip("[【(（《<「 ").replace("》", " "))
-    if is_cjk_text(value):
-        value = value.split(" ")[0]  # Chinese outlet names have no spaces
-    value = value.strip("　 .。,，;；:：")
-    return value if 1 < char_len(value) <= 30 else None
-
-
 def labelled(runs: list[Run], backwards: bool = False) -> dict[str, Found]:
     """The first outlet, author, editors and issuer labelled within `runs` (the
     last ones with `backwards`, for when the body's start is the anchor)."""
@@ -96,14 +48,12 @@ def labelled(runs: list[Run], backwards: bool = False) -> dict[str, Found]:
         text = run.text
         if char_len(text) > 160:  # a label line, not prose quoting one
             continue
-        matches = list(_LABELS.finditer(text))
-        for i, match in enumerate(matches):
-            kind = match.lastgroup
-            if kind in found:
+        parts = segments(text)
+        for i, part in enumerate(parts):
+            kind, value = part.kind, part.value
+            if kind in found or kind == "time":  # times are read by dated_runs
                 continue
-            end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-            value = text[match.end():end].strip()
-            if not value and i + 1 == len(matches) and index + 1 < len(runs):
+            if not value and i + 1 == len(parts) and index + 1 < len(runs):
                 value = runs[index + 1].text if char_len(runs[index + 1].text) <= 30 else ""
             parsed = _outlet(value) if kind in ("outlet", "issuer") else _names(_clip(value))
             if parsed:
