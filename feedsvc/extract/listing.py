@@ -30,6 +30,8 @@ _CHROME = re.compile(r"\bnav|menu|header|footer|breadcrumb|crumb|copyright|frien
 _CHROME_TAGS = {"nav", "header", "footer"}
 _RELATED = re.compile(r"相关|延伸阅读|推荐阅读|猜你喜欢|更多新闻|相关新闻|相关阅读|相关文章|related|read more|more stories"
                       r"|more on this|xgxw|xgwz|relate|xiangguan|tuijian", re.I)
+# Hot lists (点击排行, 热点, 热门) repeat headlines from all over the site.
+_HOT = re.compile(r"排行|热点|热门|热读|热榜|点击榜|top\s*\d+|most (?:read|popular)|hot\b|ranking|paihang|redian", re.I)
 
 
 @dataclass
@@ -143,3 +145,10 @@ def _heading_before(container) -> str:
 def related_groups(groups: list[Group]) -> list[Group]:
     """Listings on an article page that say they are related reading."""
     return [g for g in groups if _RELATED.search(_heading_before(g.container))]
+
+
+def own_groups(groups: list[Group]) -> list[Group]:
+    """The listings that are the page's own: hot lists go, unless there is
+    nothing else (a channel called 热点 lists its own news)."""
+    own = [g for g in groups if not _HOT.search(_heading_before(g.container))]
+    return own or groups
