@@ -7,14 +7,13 @@ import os
 from flask import Flask
 
 from feedsvc import logs, runtime, web
-from feedsvc.config import DEFAULTS, ENV_PREFIX, from_environment, from_file
+from feedsvc.config import configured
 
 
 def instance_settings(config: dict | None = None) -> dict:
     """Settings from DEFAULTS, then the FEEDSVC_CONFIG file, then FEEDSVC_*
     environment variables, then `config`, with INSTANCE_PATH resolved."""
-    settings = {**DEFAULTS, **from_file(os.environ.get(f"{ENV_PREFIX}CONFIG")), **from_environment(),
-                **(config or {})}
+    settings = configured(config)
     path = settings["INSTANCE_PATH"]
     settings["INSTANCE_PATH"] = os.path.abspath(path) if path else Flask(__name__).instance_path
     return settings

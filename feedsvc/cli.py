@@ -259,9 +259,16 @@ def sources() -> None:
     app = _make_app({"LENIENT_RECIPES": True})
     rt = app.extensions["feedsvc"]
     counts = rt.store.source_item_counts()
+    from feedsvc.reading import describe_read_stats
+
+    states = [s for s in rt.store.source_states() if s.id in rt.recipes]
     rows = [(s.id, s.kind, _when(s.last_success_at), s.consecutive_failures, _when(s.next_run_at),
-             counts.get(s.id, ""), (s.last_error or "")[:60]) for s in rt.store.source_states() if s.id in rt.recipes]
+             counts.get(s.id, ""), (s.last_error or "")[:60]) for s in states]
     click.echo(format_table(["source", "kind", "last success (UTC)", "failures", "next run (UTC)", "items", "last error"], rows))
+    read = [(s.id, describe_read_stats(s.read_stats)) for s in states if s.read_stats]
+    if read:  # where each field came from: the recipe's selectors or the extractor
+        click.echo("\nfields read (last refresh that read pages):")
+        click.echo(format_table(["source", "fields"], read))
     if rt.recipe_errors:
         click.echo("\nrecipe files refused (a running service keeps their last good version):")
         click.echo(format_table(["file", "key", "reason"], [(e.file, e.key, e.reason) for e in rt.recipe_errors]))
@@ -317,6 +324,56 @@ def recipes_import_opml(file, folder: Path | None) -> None:
         (folder / f"{draft.id}.toml").write_text(draft.toml(), encoding="utf-8")
         click.echo(f"wrote {folder / (draft.id + '.toml')}  ({draft.url})")
     click.echo(f"{len(drafts)} recipes written")
+
+
+# -- `feedsvc recipes test`: a dry run against the live site ------------------
+
+def _recipe_to_test(target: str, settings: dict):
+    """The recipe a `recipes test` TARGET names: a URL (read as kind =
+    "auto"), a recipe file, or the id of a recipe in the recipes folder."""
+    from feedsvc.recipes import Recipe, read_recipe, read_recipe_folder
+
+    variables = settings["RECIPE_VARIABLES"]
+    if target.startswith(("http://", "https://")):
+        return Recipe(id="test", name=target, kind="auto", start_urls=[target])
+    try:
+        if Path(target).is_file():
+            return read_recipe(Path(target), variables)
+    except RecipeError as exc:
+        raise click.ClickException(f"recipe refused: {exc}") from None
+    loaded = read_recipe_folder(settings["RECIPES_PATH"], variables)
+    found = {r.id: r for r in loaded.recipes}
+    if target not in found:
+        refused = [str(e) for e in loaded.errors if Path(e.file).stem == target]
+        raise click.ClickException(refused[0] if refused else
+                                   f"no recipe {target!r} in {settings['RECIPES_PATH']}; known: {', '.join(found)}")
+    return found[target]
+
+
+@recipes.command("test")
+@click.argument("target", metavar="ID|FILE|URL")
+def recipes_test(target: str) -> None:
+    """Dry run: fetch and read a recipe's pages as a refresh would (same
+    fetcher and settings, validators not sent) and print what would be
+    stored, and which fields came from selectors or the extractor. Writes
+    nothing. Exit 1 if the recipe does not read the site."""
+    from feedsvc.app import instance_settings
+    from feedsvc.dry_run import dry_run, report_lines
+    from feedsvc.errors import FeedsvcError
+    from feedsvc.runtime import fetch_settings
+
+    try:
+        settings = instance_settings()
+        fetching = fetch_settings(settings)
+    except ValueError as exc:
+        raise click.ClickException(f"bad setting: {exc}") from None
+    recipe = _recipe_to_test(target, settings)
+    try:
+        run = dry_run(recipe, fetching)
+    except FeedsvcError as exc:
+        kind = getattr(exc, "kind", "error")
+        raise click.ClickException(f"{recipe.id}: {kind}: {exc}") from None
+    click.echo("\n".join(report_lines(run)))
 
 
 def _register_extract_commands() -> None:

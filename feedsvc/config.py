@@ -122,6 +122,12 @@ def from_file(path: str | None) -> dict:
     return values
 
 
+def configured(overrides: Mapping | None = None) -> dict:
+    """Every setting: DEFAULTS, then the FEEDSVC_CONFIG file, then FEEDSVC_*
+    environment variables, then `overrides`."""
+    return {**DEFAULTS, **from_file(os.environ.get(f"{ENV_PREFIX}CONFIG")), **from_environment(), **(overrides or {})}
+
+
 def markdown_table() -> str:
     """The settings table of docs/configuration.md."""
     rows = ["| setting | default | meaning |", "|---|---|---|"]

@@ -167,3 +167,20 @@ def read_auto(content: bytes, url: str, recipe: Recipe, charset: str | None = No
     article = _from_extracted(found, url)
     _count(article, EXTRACTOR, origins)
     return PageReading(article=_with_recipe_defaults(article, recipe, origins), origins=origins)
+
+
+def describe_read_stats(stats: dict | None) -> str:
+    """A source's read_stats for people: which fields came from selectors
+    and which from the extractor (`author: extractor`, or with counts when
+    pages differed), and how many linked pages full_text read and failed."""
+    if not stats:
+        return ""
+    parts = []
+    for name, origins in (stats.get("fields") or {}).items():
+        if len(origins) == 1:
+            parts.append(f"{name}: {next(iter(origins))}")
+        else:
+            parts.append(f"{name}: " + ", ".join(f"{origin} {count}" for origin, count in origins.items()))
+    if stats.get("pages_read") or stats.get("page_failures"):
+        parts.append(f"linked pages: {stats.get('pages_read', 0)} read, {stats.get('page_failures', 0)} failed")
+    return "; ".join(parts)

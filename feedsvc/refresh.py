@@ -104,6 +104,7 @@ class _Harvest:
     parsed: int = 0  # pages read (not 304)
     linked_read: int = 0  # full_text: entries' own pages read, and failed
     linked_failed: int = 0
+    readings: list[PageReading] = field(default_factory=list)  # every page read, in order
 
     def remember(self, page: FetchedPage) -> None:
         """Keep a parsed page's validators for the next conditional GET."""
@@ -113,6 +114,7 @@ class _Harvest:
 
     def read(self, reading: PageReading) -> PageReading:
         self.parsed += 1
+        self.readings.append(reading)
         self.origins.update(reading.origins)
         return reading
 
@@ -415,6 +417,11 @@ class Refresher:
         return True
 
     # -- pages without selectors, full text for feeds, what a refresh read ------
+
+    def harvest(self, recipe: Recipe) -> _Harvest:
+        """Fetch and read a recipe's pages as a forced refresh would (no
+        validators sent), storing nothing: for `feedsvc recipes test`."""
+        return self._harvest(recipe, conditional=False)
 
     def _harvest_auto(self, recipe: Recipe, page: FetchedPage, harvest: _Harvest) -> None:
         """kind = "auto": an article page gives its article and related list;

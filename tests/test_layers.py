@@ -22,7 +22,7 @@ LAYERS = [
                                        "feedsvc.item_rows", "feedsvc.item_merge", "feedsvc.outlet_stats",
                                        "feedsvc.reading"]),
     ("store", ["feedsvc.store", "feedsvc.migrations"]),
-    ("refresh", ["feedsvc.refresh", "feedsvc.retention", "feedsvc.reloader"]),
+    ("refresh", ["feedsvc.refresh", "feedsvc.retention", "feedsvc.reloader", "feedsvc.dry_run"]),
     ("runtime", ["feedsvc.runtime"]),
     ("web, scheduler, commands", ["feedsvc.web", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
                                    "feedsvc.metrics_port"]),

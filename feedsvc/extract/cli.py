@@ -1,8 +1,8 @@
 """Command line for automatic extraction: `feedsvc extract PATH_OR_URL`
 and `feedsvc recipe suggest URL_OR_PATH`. Registered by feedsvc.cli.
 
-A URL goes through the same fetcher (limits, user agent, charset from the
-HTTP header) as sources do; a path is read as the bytes a fetch returns."""
+A URL goes through the same fetcher and fetch settings (FEEDSVC_FETCH_*,
+user agent, allowed networks; charset from the HTTP header) as sources do; a path is read as the bytes a fetch returns."""
 
 from __future__ import annotations
 
@@ -25,9 +25,14 @@ def load_target(target: str) -> tuple[bytes, str | None, str | None]:
             return Path(target).read_bytes(), None, None
         except OSError as exc:
             raise click.ClickException(f"cannot read {target}: {exc.strerror or exc}") from None
-    from feedsvc.fetch import FetchSettings, fetch_page, make_client
+    from feedsvc.config import configured
+    from feedsvc.fetch import fetch_page, make_client
+    from feedsvc.runtime import fetch_settings
 
-    settings = FetchSettings()
+    try:  # the service's own: allowed networks, user agent, limits
+        settings = fetch_settings(configured())
+    except ValueError as exc:
+        raise click.ClickException(f"bad setting: {exc}") from None
     with make_client(settings) as client:
         try:
             page = fetch_page(client, target, settings)

@@ -62,6 +62,7 @@ def _feed_links(endpoint: str, name: str) -> dict[str, str]:
 
 def _source(recipe, state, count: int) -> dict:
     status = {name: _utc(getattr(state, name, None)) for name in STATUS_TIMES}
+    read = getattr(state, "read_stats", None) or {}
     return {
         "id": recipe.id, "name": recipe.name, "kind": recipe.kind, "start_urls": list(recipe.start_urls),
         "refresh_interval_minutes": recipe.refresh_interval_minutes, "timezone": recipe.timezone,
@@ -72,6 +73,10 @@ def _source(recipe, state, count: int) -> dict:
         "consecutive_failures": getattr(state, "consecutive_failures", 0),
         "next_run_at": status["next_run_at"], "lease_holder": getattr(state, "lease_holder", None),
         "lease_expires_at": status["lease_expires_at"],
+        # From the last refresh that read pages: per field, how many came
+        # from selectors and how many from the extractor.
+        "fields": read.get("fields", {}),
+        "linked_pages": {"read": read.get("pages_read", 0), "failed": read.get("page_failures", 0)},
         "feeds": _feed_links("feeds.source_items", recipe.id),
     }
 

@@ -58,6 +58,15 @@ SCHEMAS = {
         "next_run_at": STATUS_TIME,
         "lease_holder": _nullable("string", description="process refreshing it now, if any"),
         "lease_expires_at": STATUS_TIME,
+        "fields": {"type": "object", "description": "from the last refresh that read pages: per field "
+                   "(`article.author`, `listing.date`, …), how many values came from `selector`s, the "
+                   "`extractor` or the `recipe`",
+                   "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
+        "linked_pages": {"type": "object", "description": "full_text: entries' own pages read and failed "
+                         "in the last refresh that read pages", "required": ["read", "failed"],
+                         "additionalProperties": False,
+                         "properties": {"read": {"type": "integer", "minimum": 0},
+                                        "failed": {"type": "integer", "minimum": 0}}},
         "feeds": _ref("FeedLinks"),
     }, "A recipe the service runs, with its refresh status from the store."),
     "Outlet": _strict({

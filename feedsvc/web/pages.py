@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from feedsvc.auth import check_bearer
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from feedsvc.reading import describe_read_stats
 from feedsvc.render.meta import DEFAULT_ZONE
 from feedsvc.runtime import runtime
 from feedsvc.web.feeds import FORMATS
@@ -45,7 +46,9 @@ def index():
     rt = runtime()
     counts = rt.store.source_item_counts()
     sources = [s for s in rt.store.source_states() if s.id in rt.recipes]
+    reading = {s.id: describe_read_stats(s.read_stats) for s in sources}
     return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
+                           reading=reading,
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
                            items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
                            base=base_url(), zone=DEFAULT_ZONE, recipe_errors=refused_recipes())
