@@ -114,3 +114,13 @@ def test_a_listing_page_may_leave_its_followed_articles_to_the_extractor():
 ])
 def test_the_fingerprint_changes_with_what_decides_reading(text, changes):
     assert (parse_recipe(text, "x.toml").fingerprint != parse_recipe(GOOD, "x.toml").fingerprint) is changes
+
+
+def test_shipped_recipes_are_auto_and_say_they_were_not_checked_live():
+    shipped = load_recipes(REPO / "feeds")
+    assert {r.id for r in shipped} >= {"iqilu-shandong", "dzwww-shandong", "sdnews-shandong", "jiaodong-shandong",
+                                       "sdchina-news"}
+    for recipe in shipped:
+        assert (recipe.kind, recipe.article, recipe.listing, recipe.related) == ("auto", None, None, None)
+        text = Path(recipe.path).read_text(encoding="utf-8")
+        assert "not checked against the" in text and f"feedsvc recipes test {recipe.id}" in text.replace("\n# ", " ")
