@@ -1,7 +1,7 @@
 """Command line for automatic extraction: `feedsvc extract PATH_OR_URL`
 and `feedsvc recipe suggest URL_OR_PATH`. Registered by feedsvc.cli.
 
-A URL goes through the same fetcher and fetch settings (FEEDSVC_FETCH_*,
+A URL goes through the same fetcher and fetch settings (timeouts, sizes,
 user agent, allowed networks; charset from the HTTP header) as sources do; a path is read as the bytes a fetch returns."""
 
 from __future__ import annotations
