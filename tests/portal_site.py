@@ -137,6 +137,7 @@ class PortalServer:
 
         self.pages = pages()
         self.log: list[tuple[str, str | None]] = []
+        self.agents: list[str | None] = []
         self.lock = threading.Lock()
         server = self
 
@@ -161,6 +162,7 @@ class PortalServer:
         path = handler.path
         with self.lock:
             self.log.append((path, handler.headers.get("If-None-Match")))
+            self.agents.append(handler.headers.get("User-Agent"))
         if path not in self.pages:
             handler.send_error(404)
             return

@@ -163,3 +163,16 @@ def test_recipes_test_of_a_page_that_is_not_there_fails(portal):
     site, _, env, _ = portal
     result = _feedsvc(env, "recipes", "test", f"{site.base_url}/nothing.html")
     assert result.returncode == 1 and "404" in result.stderr
+
+
+def test_extract_and_suggest_use_the_configured_fetch_settings(portal):
+    site, _, env, _ = portal
+    url = f"{site.base_url}/news/2024/0501/a1.html"
+    refused = _feedsvc({k: v for k, v in env.items() if k != "FEEDSVC_FETCH_ALLOWED_NETWORKS"}, "extract", url)
+    assert refused.returncode == 1 and "refused" in refused.stderr  # loopback, not listed as allowed
+    agent = {**env, "FEEDSVC_USER_AGENT": "feedsvc-settings-probe/1"}
+    extracted = _feedsvc(agent, "extract", url)
+    assert extracted.returncode == 0 and json.loads(extracted.stdout)["outlet"] == "大众日报"
+    suggested = _feedsvc(agent, "recipe", "suggest", url)
+    assert suggested.returncode == 0 and "[article]" in suggested.stdout
+    assert site.agents[-2:] == ["feedsvc-settings-probe/1"] * 2

@@ -2,7 +2,8 @@
 and `feedsvc recipe suggest URL_OR_PATH`. Registered by feedsvc.cli.
 
 A URL goes through the same fetcher and fetch settings (timeouts, sizes,
-user agent, allowed networks; charset from the HTTP header) as sources do; a path is read as the bytes a fetch returns."""
+user agent, allowed networks; charset from the HTTP header) as sources do;
+a path is read as the bytes a fetch returns."""
 
 from __future__ import annotations
 
