@@ -161,6 +161,8 @@ def read_auto(content: bytes, url: str, recipe: Recipe, charset: str | None = No
         entries = extract_listing(content, url, zone=recipe.zone, charset=recipe.encoding or charset)
         if entries:
             return _channel(entries, found.url or url)
+        if char_len(found.body_text or "") < _ARTICLE_MIN_CHARS:
+            raise RecipeMismatch(url, "the extractor found neither an article nor a listing of article links")
     if recipe.article is not None:
         return read_article(content, url, recipe, charset)
     origins: Counter = Counter()

@@ -241,3 +241,12 @@ def test_full_text_reads_each_entrys_page_politely(site, tmp_path):
     assert r.store.source_state("full").read_stats["page_failures"] == 1
     client = _app(tmp_path, text).test_client()
     assert client.get("/api/sources").get_json()["sources"][0]["linked_pages"] == {"read": 1, "failed": 1}
+
+
+def test_an_auto_page_with_neither_article_nor_listing_is_a_mismatch(site, tmp_path):
+    site.page("/empty", "<html><head><title>示例门户网</title></head><body><div class='nav'><a href='/'>首页</a></div>"
+                        "<p>欢迎访问</p></body></html>")
+    r = refresher(tmp_path, f'id = "a"\nname = "A"\nkind = "auto"\nstart_urls = ["{site.url("/empty")}"]\n')
+    report = r.refresh_source("a")
+    assert report.status == "error" and report.error_kind == "recipe_mismatch"
+    assert "neither an article nor a listing" in report.error and r.store.count_items() == 0

@@ -150,5 +150,19 @@ def related_groups(groups: list[Group]) -> list[Group]:
 def own_groups(groups: list[Group]) -> list[Group]:
     """The listings that are the page's own: hot lists go, unless there is
     nothing else (a channel called 热点 lists its own news)."""
-    own = [g for g in groups if not _HOT.search(_heading_before(g.container))]
+    own = [g for g in groups if not _HOT.search(_box_heading(g.container))]
     return own or groups
+
+
+def _box_heading(container) -> str:
+    """A list's own heading and its box's: a short line just before it
+    (not the end of a neighbouring list), and the class names."""
+    texts = []
+    for el in (container, container.getparent()):
+        if el is None:
+            continue
+        prev = el.getprevious()
+        if prev is not None and isinstance(prev.tag, str) and weighted_len(squash(prev.text_content())) <= 24:
+            texts.append(squash(prev.text_content()))
+        texts.append(class_id(el))
+    return " ".join(texts)
