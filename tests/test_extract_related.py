@@ -16,7 +16,7 @@ import pytest
 from feedsvc.extract import extract_page, load_outlets
 from feedsvc.extract.analysis import iso
 from feedsvc.extract.metadata import _names, clean_author
-from feedsvc.extract.outlet_names import DIRECTORY, OutletFileError, default_outlets
+from feedsvc.parsers.outlet_names import DIRECTORY, OutletFileError, default_outlets
 from feedsvc.extract.suggest import suggest_recipe
 from feedsvc.parsers.dates import parse_near
 from feedsvc.parsers.dom import link_of, load_document, select, select_one

@@ -13,15 +13,16 @@ from feedsvc.extract.dates import date_in_url, looks_dated, parse_when
 from feedsvc.extract.headline import pick_title
 from feedsvc.extract import related as related_mod
 from feedsvc.extract.listing import Group, find_groups
-from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
+from feedsvc.parsers.outlet_names import KnownOutlets, default_outlets
 from feedsvc.extract.metadata import (Found, bracketed_name, byline, closing_credit, clean_author, dated_runs,
                                      english_byline, labelled, lead_outlet, looks_like_person, outlet_beside,
                                      publication_on)
 from feedsvc.extract.structured import Structured, read_structured
-from feedsvc.extract.tree import Run, char_len, runs_of, strip_noise, weighted_len
+from feedsvc.extract.tree import Run, runs_of, strip_noise, weighted_len
+
 from feedsvc.models import ListingEntry, Timestamp
 from feedsvc.parsers.dom import absolute_http, canonical_url, load_document
-from feedsvc.parsers.text import shorten
+from feedsvc.parsers.text import char_len, shorten
 
 _HEAD_RUNS = 40  # label lines sit within this many runs of the headline
 _TAIL_RUNS = 15  # editor credits within this many runs after the body

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import lxml.html
 
-from feedsvc.extract.tree import PUNCTUATION, Run, ancestors, char_len, class_id, drop, runs_of, weighted_len
+from feedsvc.extract.tree import PUNCTUATION, Run, ancestors, class_id, drop, runs_of, weighted_len
+from feedsvc.parsers.text import char_len
 from feedsvc.parsers.dom import absolute_http
 from feedsvc.parsers.sanitize import clean_html
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from feedsvc.extract.outlet_names import KnownOutlets
+from feedsvc.parsers.outlet_names import KnownOutlets
 from feedsvc.extract.tree import BLOCK_TAGS, SKIP_TAGS, class_id, weighted_len
 from feedsvc.models import Timestamp
 from feedsvc.parsers.dates import parse_near

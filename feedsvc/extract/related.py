@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from feedsvc.extract import items as item_mod
-from feedsvc.extract.outlet_names import KnownOutlets
+from feedsvc.parsers.outlet_names import KnownOutlets
 from feedsvc.extract.tree import Run, ancestors, class_id, weighted_len
 from feedsvc.models import ListingEntry
 from feedsvc.parsers.dom import absolute_http
