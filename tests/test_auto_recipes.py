@@ -106,17 +106,10 @@ def test_source_status_says_every_field_came_from_the_extractor(portal):
     assert "article.outlet: extractor" in result.stdout and "article.published: extractor" in result.stdout
 
 
-# The related lists of the portal's articles take three shapes; the current
-# extractor reads some of their fields only. Issue 19 ("Related lists and
-# outlets that come out right on real pages") makes the extractor read them.
-_ISSUE_19 = "issue 19: the extractor does not yet read this related-list shape's outlets and dates"
-
-
-@pytest.mark.parametrize("shape", [
-    pytest.param("ul", marks=pytest.mark.xfail(strict=True, reason=_ISSUE_19 + " (unlabelled outlet <span>)")),
-    pytest.param("br", marks=pytest.mark.xfail(strict=True, reason=_ISSUE_19 + " (· list, bracketed dates)")),
-    pytest.param("table", marks=pytest.mark.xfail(strict=True, reason=_ISSUE_19 + " (a table, in a GBK page)")),
-])
+# The related lists of the portal's articles take three shapes: a <ul>
+# with an unlabelled outlet <span>, a <br>-separated · list with bracketed
+# dates, a table in a GBK page.
+@pytest.mark.parametrize("shape", ["ul", "br", "table"])
 def test_related_items_land_under_their_outlet_with_their_date(portal, shape):
     site, store, _, _ = portal
     stored = _stored(store)
@@ -173,6 +166,6 @@ def test_extract_and_suggest_use_the_configured_fetch_settings(portal):
     agent = {**env, "FEEDSVC_USER_AGENT": "feedsvc-settings-probe/1"}
     extracted = _feedsvc(agent, "extract", url)
     assert extracted.returncode == 0 and json.loads(extracted.stdout)["outlet"] == "大众日报"
-    suggested = _feedsvc(agent, "recipe", "suggest", url)
+    suggested = _feedsvc(agent, "recipes", "suggest", url)
     assert suggested.returncode == 0 and "[article]" in suggested.stdout
     assert site.agents[-2:] == ["feedsvc-settings-probe/1"] * 2
