@@ -205,6 +205,11 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     body_nodes = body_mod.find_body(runs)
     title, title_index, title_end = pick_title(root, runs, found)
     windows = _windows(runs, title_index, body_nodes)
+    related, page = related_mod.find_blocks(root, runs, groups, body_nodes[0] if body_nodes else None, link_base,
+                                            base or None)
+    # 来源：X inside a related item names that item's outlet, not the article's.
+    listed = {el for item in related_mod.block_elements(related) for el in item.iter()}
+    windows.after = [run for run in windows.after if run.block not in listed]
     labels = windows.labels()
     published, date_run = _published(found, windows, zone, now)
     author, author_run = _author(found, labels, windows, date_run, root)
@@ -213,8 +218,6 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
             and published.value.year != in_url.value.year:
         published = in_url  # a relative badge read today, on a page whose address names its day
     published = published or in_url
-    related, page = related_mod.find_blocks(root, runs, groups, body_nodes[0] if body_nodes else None, link_base,
-                                            base or None)
     related_entries = related_mod.related_entries(related, page, zone, published.value if published else None,
                                                   now, known) if related else ()
     title_run = runs[title_index] if title_index is not None else None
