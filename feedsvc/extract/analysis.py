@@ -14,7 +14,7 @@ from feedsvc.extract.headline import pick_title
 from feedsvc.extract import related as related_mod
 from feedsvc.extract.listing import Group, find_groups
 from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
-from feedsvc.extract.metadata import (Found, bracketed_name, byline, closing_credit, clean_author, dated_runs,
+from feedsvc.extract.metadata import (Found, bracketed_name, byline, byline_on, closing_credit, clean_author, dated_runs,
                                      english_byline, labelled, lead_outlet, looks_like_person, outlet_beside,
                                      publication_on)
 from feedsvc.extract.structured import Structured, read_structured
@@ -136,7 +136,7 @@ def _author(found: Structured, labels: dict, windows: "Windows", date_run, root)
             return clean_author(name), None
     if "issuer" in labels:
         return labels["issuer"].value, labels["issuer"].run
-    return clean_author(english_byline(root)), None
+    return clean_author(english_byline(root) or byline_on(date_run)), None
 
 
 @dataclass
