@@ -113,8 +113,10 @@ def split_title(a) -> tuple[str, str | None]:
         if text and not _BADGE.match(text):
             lines.append(text)
     title = next((t for t in lines if weighted_len(t) >= 8), lines[0] if lines else "")
-    if not title:
-        title = squash(a.get("title") or "")
+    whole = squash(a.get("title") or "")
+    cut = re.sub(r"\s*(?:\.{2,}|…+)$", "", title)
+    if not title or (cut != title and len(whole) > len(cut) and whole.startswith(cut)):
+        title = whole  # the link shows its title cut short (…); the title attribute has it whole
     # A card is one link around its picture, title and a date line of its own.
     glued = next((ITEM_DATE.search(t).group(0) for t in lines if t != title and _DATE_ONLY.fullmatch(t)), None)
     for pattern in (_TRAILING_DATE, _LEADING_DATE):
