@@ -107,6 +107,15 @@ def english_byline(root) -> str | None:
     return None
 
 
+# A dateline that opens with its byline: "By ZHAO LEI in Qingdao | China Daily | Updated: 2019-10-22 07:33".
+_BY_ON_DATELINE = re.compile(r"^\s*by\s+(?P<names>[^|｜\d]+?)(?:\s+in\s+[A-Z][^|｜\d]*)?\s*(?:[|｜]|$)", re.I)
+
+
+def byline_on(run: Run | None) -> str | None:
+    match = _BY_ON_DATELINE.match(run.text) if run is not None else None
+    return match.group("names") if match else None
+
+
 def clean_author(text: str | None) -> str | None:
     """'By A, B, and C, CNN' → 'A, B, C': names only, without the
     agency that often trails an English byline."""
@@ -148,7 +157,8 @@ def outlet_beside(runs: list[Run], index: int | None, known: KnownOutlets) -> Fo
         if not 0 <= near < len(runs) or char_len(runs[near].text) > 60:
             continue
         text = DATE_HINT.sub(" ", runs[near].text)
-        for token in _NAME_SPLIT.split(re.sub(r"\d{1,2}:\d\d(?::\d\d)?|\d+", " ", text)):
+        segments = [s.strip() for s in re.split(r"[|｜]", text)]  # By A | China Daily | Updated: …
+        for token in segments + _NAME_SPLIT.split(re.sub(r"\d{1,2}:\d\d(?::\d\d)?|\d+", " ", text)):
             if known.is_outlet(token):
                 return Found(token, runs[near])
     return None
