@@ -386,10 +386,16 @@ def sources(ctx: click.Context) -> None:
     # Report broken recipe files rather than refuse to start over them.
     service = _service(ctx, LENIENT_RECIPES=True)
     counts = service.store.source_item_counts()
+    from feedsvc.reading import describe_read_stats
+
+    states = [s for s in service.store.source_states() if s.id in service.recipes]
     rows = [(s.id, s.kind, _when(s.last_success_at), s.consecutive_failures, _when(s.next_run_at),
-             counts.get(s.id, ""), (s.last_error or "")[:60])
-            for s in service.store.source_states() if s.id in service.recipes]
+             counts.get(s.id, ""), (s.last_error or "")[:60]) for s in states]
     click.echo(format_table(["source", "kind", "last success (UTC)", "failures", "next run (UTC)", "items", "last error"], rows))
+    read = [(s.id, describe_read_stats(s.read_stats)) for s in states if s.read_stats]
+    if read:  # where each field came from: the recipe's selectors or the extractor
+        click.echo("\nfields read (last refresh that read pages):")
+        click.echo(format_table(["source", "fields"], read))
     if service.recipe_errors:
         click.echo("\nrecipe files refused (a running service keeps their last good version):")
         click.echo(format_table(["file", "key", "reason"], [(e.file, e.key, e.reason) for e in service.recipe_errors]))
@@ -427,6 +433,53 @@ def export(ctx: click.Context, folder: Path, base_url: str) -> None:
         click.echo("store unchanged since the last export: nothing to do")
     else:
         click.echo(f"{len(result.written)} files written, {result.unchanged} unchanged")
+
+
+# -- `feedsvc recipes test`: a dry run against the live site ------------------
+
+def _recipe_to_test(target: str, settings: dict):
+    """The recipe a `recipes test` TARGET names: a URL (read as kind =
+    "auto"), a recipe file, or the id of a recipe in the recipes folder."""
+    from feedsvc.recipes import Recipe, read_recipe, read_recipe_folder
+
+    variables = settings["RECIPE_VARIABLES"]
+    if target.startswith(("http://", "https://")):
+        return Recipe(id="test", name=target, kind="auto", start_urls=[target])
+    try:
+        if Path(target).is_file():
+            return read_recipe(Path(target), variables)
+    except RecipeError as exc:
+        raise click.ClickException(f"recipe refused: {exc}") from None
+    loaded = read_recipe_folder(settings["RECIPES_PATH"], variables)
+    found = {r.id: r for r in loaded.recipes}
+    if target not in found:
+        refused = [str(e) for e in loaded.errors if Path(e.file).stem == target]
+        raise click.ClickException(refused[0] if refused else
+                                   f"no recipe {target!r} in {settings['RECIPES_PATH']}; known: {', '.join(found)}")
+    return found[target]
+
+
+@recipes.command("test")
+@click.argument("target", metavar="ID|FILE|URL")
+@click.pass_context
+def recipes_test(ctx: click.Context, target: str) -> None:
+    """Dry run: fetch and read a recipe's pages as a refresh would (same
+    fetcher and settings, validators not sent) and print what would be
+    stored, and which fields came from selectors or the extractor. Writes
+    nothing. Exit 1 if the recipe does not read the site."""
+    from feedsvc.dry_run import dry_run, report_lines
+    from feedsvc.errors import FeedsvcError
+    from feedsvc.runtime import fetch_settings
+
+    settings = _settings(ctx)
+    fetching = fetch_settings(settings)
+    recipe = _recipe_to_test(target, settings)
+    try:
+        run = dry_run(recipe, fetching)
+    except FeedsvcError as exc:
+        kind = getattr(exc, "kind", "error")
+        raise click.ClickException(f"{recipe.id}: {kind}: {exc}") from None
+    click.echo("\n".join(report_lines(run)))
 
 
 def _register_extract_commands() -> None:

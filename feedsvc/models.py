@@ -27,6 +27,9 @@ OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
 # entry, so a listing seen later never overwrites what the article said.
 DETAIL_LISTING = 0
 DETAIL_ARTICLE = 1
+# A feed entry completed from its own page (full_text): the feed's later
+# copies of it only fill gaps, and its page is not read again as new.
+DETAIL_PAGE = 2
 
 
 @dataclass(frozen=True)

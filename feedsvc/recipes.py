@@ -8,6 +8,8 @@ to a running service is refused and the previous version keeps running."""
 from __future__ import annotations
 
 import codecs
+import hashlib
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +25,9 @@ from pydantic import ValidationInfo
 from feedsvc.errors import RecipeError
 from feedsvc.models import DEFAULT_ZONE_NAME
 
-RecipeKind = Literal["article_page", "listing_page", "feed"]
+# auto: the extractor reads every page (a channel page for its article
+# links, an article for its fields and related list); selectors are optional.
+RecipeKind = Literal["auto", "article_page", "listing_page", "feed"]
 
 
 def _check_selector(value: str | None) -> str | None:
@@ -105,6 +109,9 @@ class Recipe(_Strict):
     outlet: str | None = None
     follow_links: bool = True
     max_follow: int = Field(default=30, ge=0, le=500)  # new articles read per refresh
+    # kind = "feed": read each entry's own page for its body, author and
+    # outlet ([article] selectors if given, else the extractor).
+    full_text: bool = False
     # robots.txt is honoured unless the recipe opts out, e.g. for a site
     # that has agreed to be read.
     obey_robots_txt: bool = True
@@ -156,16 +163,29 @@ class Recipe(_Strict):
     def _sections_for_kind(self) -> Recipe:
         if self.kind == "article_page" and self.article is None:
             raise ValueError("kind 'article_page' needs an [article] table of selectors")
-        if self.kind == "listing_page":
-            if self.listing is None:
-                raise ValueError("kind 'listing_page' needs a [listing] table of selectors")
-            if self.follow_links and self.article is None:
-                raise ValueError("follow_links needs an [article] table for the followed pages")
+        if self.kind == "listing_page" and self.listing is None:
+            raise ValueError("kind 'listing_page' needs a [listing] table of selectors")
+        if self.kind == "auto" and self.listing is not None:
+            raise ValueError("kind 'auto' finds listings itself: use kind 'listing_page' for a [listing] table")
+        if self.full_text and self.kind != "feed":
+            raise ValueError("full_text is for kind 'feed' (listing pages use follow_links)")
         return self
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes with anything that decides what is fetched or how a page
+        is read: validators stored under another fingerprint are not sent,
+        so the first fetch after an edit is a full one."""
+        data = self.model_dump(mode="json", exclude=_NOT_READING)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+# Keys that change neither what is fetched nor how it is read.
+_NOT_READING = {"name", "refresh_interval_minutes", "retention_days", "retention_max_items", "path"}
 
 
 def _error_key(loc: tuple) -> str:

@@ -52,6 +52,9 @@ sources = Table(
     # crashed holder's lease simply runs out.
     Column("lease_holder", Text),
     Column("lease_expires_at", UTCDateTime),
+    # From the last refresh that read pages: fields by origin (selector,
+    # extractor), linked pages read and failed. See feedsvc.reading.
+    Column("read_stats", JSON),
     Index("ix_sources_next_run_at", "next_run_at"),
 )
 
@@ -105,6 +108,9 @@ http_validators = Table(
     Column("etag", Text),
     Column("last_modified", Text),
     Column("checked_at", UTCDateTime, nullable=False),
+    # The recipe that read the page (Recipe.fingerprint): validators are
+    # only sent for the recipe that stored them.
+    Column("recipe_fingerprint", String(32)),
 )
 
 # One row per setting-like fact, e.g. the store version that feed caches

@@ -11,7 +11,7 @@ item that has not changed. Items are deleted only by retention (`prune`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -52,6 +52,7 @@ class SourceState:
     consecutive_failures: int
     lease_holder: str | None = None
     lease_expires_at: datetime | None = None
+    read_stats: dict | None = None  # see Store.save_read_stats
 
 
 class Store:
@@ -197,7 +198,8 @@ class Store:
         summary or body change (see item_merge.date_changes). Names are
         cleaned first (item_merge.cleaned); a source that already names
         `outlets_max` outlets gets no new one: such records go to
-        `default_outlet`, and the names are in `outlets_refused`."""
+        `default_outlet`, and the names are in `outlets_refused`. An item
+        that no page gave an outlet gets `default_outlet` too."""
         now = now or utcnow()
         result = UpsertResult()
         if not records:
@@ -215,6 +217,10 @@ class Store:
             tally = OutletTally()
             for record in records:
                 row = rows.get(record.url)
+                if record.outlet is None and default_outlet and not (row and row["outlet"]):
+                    # Every item has one outlet. Only an item with none takes the
+                    # default: a page naming none must not undo an outlet another named.
+                    record = replace(record, outlet=default_outlet)
                 if row is None:
                     rows[record.url] = row = self._insert(conn, record, now)
                     touched_new.add(record.url)
@@ -348,32 +354,42 @@ class Store:
                 self._bump_version(conn)
         return changed
 
-    def article_urls(self, urls: Sequence[str]) -> dict[str, bool]:
+    def article_urls(self, urls: Sequence[str], detail: int = DETAIL_ARTICLE) -> dict[str, bool]:
         """Which of `urls` are stored as read articles (not just listing
-        entries), each mapped to whether it is gone."""
+        entries; with `detail`, as read at least that fully), each mapped to
+        whether it is gone."""
         found: dict[str, bool] = {}
         urls = list(dict.fromkeys(urls))
         with self.engine.connect() as conn:
             for chunk in range(0, len(urls), 500):
                 query = (select(items.c.url, items.c.gone_at)
-                         .where(items.c.url.in_(urls[chunk:chunk + 500]), items.c.detail >= DETAIL_ARTICLE))
+                         .where(items.c.url.in_(urls[chunk:chunk + 500]), items.c.detail >= detail))
                 found.update({url: gone_at is not None for url, gone_at in conn.execute(query)})
         return found
 
-    def validators(self, url: str) -> tuple[str | None, str | None]:
-        """(ETag, Last-Modified) last seen for `url`, for a conditional GET."""
+    def validators(self, url: str, fingerprint: str | None = None) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) last seen for `url`, for a conditional GET;
+        none when another recipe than `fingerprint`'s stored them, since
+        what that recipe made of the page is not what this one would."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(http_validators.c.etag, http_validators.c.last_modified)
+            row = conn.execute(select(http_validators.c.etag, http_validators.c.last_modified,
+                                      http_validators.c.recipe_fingerprint)
                                .where(http_validators.c.url == url)).first()
-        return (row[0], row[1]) if row else (None, None)
+        return (row[0], row[1]) if row and row[2] == fingerprint else (None, None)
 
-    def save_validators(self, url: str, etag: str | None, last_modified: str | None, at: datetime) -> None:
+    def save_validators(self, url: str, etag: str | None, last_modified: str | None, at: datetime,
+                        fingerprint: str | None = None) -> None:
+        values = dict(etag=etag, last_modified=last_modified, checked_at=at, recipe_fingerprint=fingerprint)
         with self._writer() as conn, conn.begin():
             changed = conn.execute(update(http_validators).where(http_validators.c.url == url)
-                                   .values(etag=etag, last_modified=last_modified, checked_at=at)).rowcount
+                                   .values(**values)).rowcount
             if not changed:
-                conn.execute(insert(http_validators).values(url=url, etag=etag, last_modified=last_modified,
-                                                            checked_at=at))
+                conn.execute(insert(http_validators).values(url=url, **values))
+
+    def save_read_stats(self, source_id: str, stats: dict) -> None:
+        """What the source's last refresh read: {"fields": {field: {origin:
+        count}}, "pages_read": n, "page_failures": n}."""
+        self._update_source(source_id, read_stats=stats)
 
     def prune(self, source_id: str, *, max_age: timedelta | None, max_items: int | None, keep_newest: int,
               now: datetime | None = None) -> int:

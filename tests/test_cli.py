@@ -186,7 +186,7 @@ def test_serve_refuses_a_taken_port_at_once(tmp_path, monkeypatch):
 
 def test_recipes_is_one_group():
     assert "recipe" not in main.commands
-    assert set(main.commands["recipes"].commands) == {"suggest", "check", "import-opml"}
+    assert set(main.commands["recipes"].commands) == {"suggest", "check", "import-opml", "test"}
 
 
 def test_the_demo_recipe_checks(tmp_path):

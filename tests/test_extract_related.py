@@ -16,7 +16,7 @@ import pytest
 from feedsvc.extract import extract_page, load_outlets
 from feedsvc.extract.analysis import iso
 from feedsvc.extract.metadata import _names, clean_author
-from feedsvc.extract.outlet_names import DIRECTORY, OutletFileError, default_outlets
+from feedsvc.parsers.outlet_names import DIRECTORY, OutletFileError, default_outlets
 from feedsvc.extract.suggest import suggest_recipe
 from feedsvc.parsers.dates import parse_near
 from feedsvc.parsers.dom import link_of, load_document, select, select_one
@@ -75,6 +75,31 @@ def test_directory_is_data_with_hundreds_of_outlets():
         assert default_outlets().is_outlet(name), name
     for word in ("转载文章", "转载", "网络", "本站", "原创", "综合"):
         assert default_outlets().is_placeholder(word) and not default_outlets().is_outlet(word)
+
+
+# Shandong's sixteen prefecture-level cities each have a party daily; the
+# province's own papers, broadcaster and news sites and their apps.
+SHANDONG = (
+    "济南日报", "青岛日报", "淄博日报", "枣庄日报", "东营日报", "烟台日报", "潍坊日报", "济宁日报", "泰安日报", "威海日报",
+    "日照日报", "临沂日报", "德州日报", "聊城日报", "滨州日报", "菏泽日报",
+    "大众日报", "大众网", "大众新闻", "海报新闻", "齐鲁晚报", "齐鲁壹点", "生活日报", "半岛都市报", "农村大众", "经济导报",
+    "联合日报", "山东法制报", "山东商报", "鲁网", "齐鲁网", "闪电新闻", "山东广播电视台", "山东卫视", "山东新闻联播",
+    "中国山东网", "舜网", "青岛新闻网", "观海新闻", "胶东在线", "水母网", "潍坊新闻网", "威海新闻网", "德州新闻网",
+    "淄博新闻网", "鲁中网", "泰山网", "日照新闻网",
+)
+
+
+@pytest.mark.parametrize("name", SHANDONG)
+def test_directory_knows_every_shandong_outlet(name):
+    assert default_outlets().is_outlet(name)
+
+
+@pytest.mark.parametrize("host, name", [
+    ("www.qlwb.com.cn", "齐鲁晚报"), ("sdxw.iqilu.com", "闪电新闻"), ("news.iqilu.com", "齐鲁网"),
+    ("www.lznews.cn", "鲁中网"), ("www.guanhai.com.cn", "观海新闻"), ("www.rznews.cn", "日照新闻网"),
+])
+def test_shandong_hosts(host, name):
+    assert default_outlets().by_host(host) == name
 
 
 def test_hosts_name_outlets_of_other_sites_only():

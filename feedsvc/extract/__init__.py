@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from feedsvc.extract.analysis import Extracted, analyse
-from feedsvc.extract.listing import entries, find_groups
-from feedsvc.extract.outlet_names import KnownOutlets, load_outlets
+from feedsvc.extract.listing import entries, find_groups, own_groups
+from feedsvc.parsers.outlet_names import KnownOutlets, load_outlets
 from feedsvc.extract.tree import strip_noise
 from feedsvc.models import DEFAULT_ZONE, ListingEntry
 from feedsvc.parsers.dom import canonical_url, load_document
@@ -30,8 +30,9 @@ def extract_page(data: bytes, url: str | None = None, *, zone: tzinfo | None = N
 
 def extract_listing(data: bytes, url: str | None = None, *, zone: tzinfo | None = None, charset: str | None = None,
                     now: datetime | None = None) -> tuple[ListingEntry, ...]:
-    """The entries of an index page's main listing, in page order."""
+    """The entries of an index page's main listing, in page order (never
+    its hot list of 排行/热点/热门 when it has another)."""
     root = load_document(data, url or "page", charset)
     base = canonical_url(root, url or "")
     strip_noise(root)
-    return entries(find_groups(root), base, zone or DEFAULT_ZONE, now)
+    return entries(own_groups(find_groups(root)), base, zone or DEFAULT_ZONE, now)

@@ -13,15 +13,16 @@ from feedsvc.extract.dates import date_in_url, looks_dated, parse_when
 from feedsvc.extract.headline import pick_title
 from feedsvc.extract import related as related_mod
 from feedsvc.extract.listing import Group, find_groups
-from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
-from feedsvc.extract.metadata import (Found, bracketed_name, byline, closing_credit, clean_author, dated_runs,
+from feedsvc.parsers.outlet_names import KnownOutlets, default_outlets
+from feedsvc.extract.metadata import (Found, bracketed_name, byline, byline_on, closing_credit, clean_author, dated_runs,
                                      english_byline, labelled, lead_outlet, looks_like_person, outlet_beside,
                                      publication_on)
 from feedsvc.extract.structured import Structured, read_structured
-from feedsvc.extract.tree import Run, char_len, runs_of, strip_noise, weighted_len
+from feedsvc.extract.tree import Run, runs_of, strip_noise, weighted_len
+
 from feedsvc.models import ListingEntry, Timestamp
 from feedsvc.parsers.dom import absolute_http, canonical_url, load_document
-from feedsvc.parsers.text import shorten
+from feedsvc.parsers.text import char_len, shorten
 
 _HEAD_RUNS = 40  # label lines sit within this many runs of the headline
 _TAIL_RUNS = 15  # editor credits within this many runs after the body
@@ -136,7 +137,7 @@ def _author(found: Structured, labels: dict, windows: "Windows", date_run, root)
             return clean_author(name), None
     if "issuer" in labels:
         return labels["issuer"].value, labels["issuer"].run
-    return clean_author(english_byline(root)), None
+    return clean_author(english_byline(root) or byline_on(date_run)), None
 
 
 @dataclass
@@ -205,6 +206,11 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
     body_nodes = body_mod.find_body(runs)
     title, title_index, title_end = pick_title(root, runs, found)
     windows = _windows(runs, title_index, body_nodes)
+    related, page = related_mod.find_blocks(root, runs, groups, body_nodes[0] if body_nodes else None, link_base,
+                                            base or None)
+    # 来源：X inside a related item names that item's outlet, not the article's.
+    listed = {el for item in related_mod.block_elements(related) for el in item.iter()}
+    windows.after = [run for run in windows.after if run.block not in listed]
     labels = windows.labels()
     published, date_run = _published(found, windows, zone, now)
     author, author_run = _author(found, labels, windows, date_run, root)
@@ -213,8 +219,6 @@ def analyse(data: bytes, url: str | None, zone: tzinfo, charset: str | None, now
             and published.value.year != in_url.value.year:
         published = in_url  # a relative badge read today, on a page whose address names its day
     published = published or in_url
-    related, page = related_mod.find_blocks(root, runs, groups, body_nodes[0] if body_nodes else None, link_base,
-                                            base or None)
     related_entries = related_mod.related_entries(related, page, zone, published.value if published else None,
                                                   now, known) if related else ()
     title_run = runs[title_index] if title_index is not None else None

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import lxml.html
 
-from feedsvc.extract.tree import PUNCTUATION, Run, ancestors, char_len, class_id, drop, runs_of, weighted_len
+from feedsvc.extract.tree import PUNCTUATION, Run, ancestors, class_id, drop, runs_of, weighted_len
+from feedsvc.parsers.text import char_len
 from feedsvc.parsers.dom import absolute_http
 from feedsvc.parsers.sanitize import clean_html
 
@@ -213,16 +214,36 @@ def _is_subtitle(line: str, title: str, following: str | None = None) -> bool:
         and set(_clauses(following)) <= set(title_clauses[1:])
 
 
+_DECK_LINES = 4  # a deck has at most this many lines above the text
+# What a short line above the text is when it is no deck line: a byline or dateline.
+_NOT_DECK = re.compile(r"[。！？!?]|记者|通讯员|[讯电]\s*[（(]?|报道|摄|^\s*[（(]")
+
+
+def _deck(runs: list[Run], title: str | None) -> int:
+    """How many lines at the body's start are the headline's deck: short
+    lines without a full stop (主题 / 副题 / 引题), one of which repeats
+    part of the headline."""
+    count = 0
+    while count < min(_DECK_LINES, len(runs)) and char_len(runs[count].text) <= _SUBTITLE_MAX \
+            and not _NOT_DECK.search(runs[count].text):
+        count += 1
+    repeats = any(_is_subtitle(run.text, title, runs[i + 1].text if i + 1 < len(runs) else None)
+                  for i, run in enumerate(runs[:count])) if title else False
+    # The text itself must follow, or the "deck" is all there is.
+    return count if repeats and count < len(runs) else 0
+
+
 def _drop_lines(node, title: str | None) -> None:
     """Breadcrumbs, pagers and hotline boxes anywhere in the body, and deck
-    lines at its start that repeat the headline."""
+    lines at its start when one of them repeats the headline."""
     runs = runs_of(node)
+    deck = _deck(runs, title)
     for index, run in enumerate(runs):
         block = run.block
         if block is node or block.getparent() is None or char_len(run.text) > 200:
             continue
         following = runs[index + 1].text if index + 1 < len(runs) else None
-        repeats = index < 3 and title and _is_subtitle(run.text, title, following)
+        repeats = index < deck or (index < 3 and title and _is_subtitle(run.text, title, following))
         if (repeats or _NOT_ARTICLE.search(run.text)) and len(runs_of(block)) == 1:
             drop(block)
 

@@ -1,8 +1,9 @@
 """Command line for automatic extraction: `feedsvc extract PATH_OR_URL`
 and `feedsvc recipes suggest URL_OR_PATH`. Registered by feedsvc.cli.
 
-A URL goes through the same fetcher (limits, user agent, charset from the
-HTTP header) as sources do; a path is read as the bytes a fetch returns."""
+A URL goes through the same fetcher and fetch settings (timeouts, sizes,
+user agent, allowed networks; charset from the HTTP header) as sources do;
+a path is read as the bytes a fetch returns."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def known_outlets():
     import os
 
     from feedsvc.config import ENV_PREFIX, from_environment, from_file
-    from feedsvc.extract.outlet_names import OutletFileError, load_outlets
+    from feedsvc.parsers.outlet_names import OutletFileError, load_outlets
 
     try:
         settings = {**from_file(os.environ.get(f"{ENV_PREFIX}CONFIG")), **from_environment()}
@@ -44,9 +45,14 @@ def load_target(target: str) -> tuple[bytes, str | None, str | None]:
             return Path(target).read_bytes(), None, None
         except OSError as exc:
             raise click.ClickException(f"cannot read {target}: {exc.strerror or exc}") from None
-    from feedsvc.fetch import FetchSettings, fetch_page, make_client
+    from feedsvc.config import load_settings
+    from feedsvc.fetch import fetch_page, make_client
+    from feedsvc.runtime import fetch_settings
 
-    settings = FetchSettings()
+    try:  # the service's own: allowed networks, user agent, limits
+        settings = fetch_settings(load_settings())
+    except ValueError as exc:
+        raise click.ClickException(f"bad setting: {exc}") from None
     with make_client(settings) as client:
         try:
             page = fetch_page(client, target, settings)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from feedsvc.extract.outlet_names import KnownOutlets
+from feedsvc.parsers.outlet_names import KnownOutlets
 from feedsvc.extract.tree import BLOCK_TAGS, SKIP_TAGS, class_id, weighted_len
 from feedsvc.models import Timestamp
 from feedsvc.parsers.dates import parse_near
@@ -31,6 +31,7 @@ ITEM_DATE = re.compile(
 )
 _TRAILING_DATE = re.compile(r"[\s(（\[【]*(?:" + ITEM_DATE.pattern + r")[\s)）\]】]*$")
 _LEADING_DATE = re.compile(r"^\s*[(（\[【]\s*(?:" + ITEM_DATE.pattern + r")\s*[)）\]】]\s*")
+_DATE_ONLY = re.compile(r"[\s(（\[【]*(?:" + ITEM_DATE.pattern + r")[\s)）\]】]*")
 # Badges and durations inside a link that are not its title.
 _BADGE = re.compile(
     r"^[\s(（\[【]*(?:图|組?图|组图|图文|多图|视频|視頻|音频|独家|原创|热|新|荐|顶|置顶|hot|new|top|收听|播放|直播)?"
@@ -112,9 +113,12 @@ def split_title(a) -> tuple[str, str | None]:
         if text and not _BADGE.match(text):
             lines.append(text)
     title = next((t for t in lines if weighted_len(t) >= 8), lines[0] if lines else "")
-    if not title:
-        title = squash(a.get("title") or "")
-    glued = None
+    whole = squash(a.get("title") or "")
+    cut = re.sub(r"\s*(?:\.{2,}|…+)$", "", title)
+    if not title or (cut != title and len(whole) > len(cut) and whole.startswith(cut)):
+        title = whole  # the link shows its title cut short (…); the title attribute has it whole
+    # A card is one link around its picture, title and a date line of its own.
+    glued = next((ITEM_DATE.search(t).group(0) for t in lines if t != title and _DATE_ONLY.fullmatch(t)), None)
     for pattern in (_TRAILING_DATE, _LEADING_DATE):
         match = pattern.search(title)
         if match and weighted_len(title) - weighted_len(match.group(0)) >= 8:

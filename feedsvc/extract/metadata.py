@@ -12,33 +12,13 @@ import re
 from dataclasses import dataclass
 
 from feedsvc.extract.dates import DATE_HINT, looks_dated
-from feedsvc.extract.outlet_names import KnownOutlets, default_outlets
-from feedsvc.extract.tree import Run, char_len, class_id, is_cjk_text
-from feedsvc.parsers.text import squash
+from feedsvc.extract.tree import Run, class_id
+from feedsvc.parsers.labels import LABELS as _LABELS, clip as _clip, is_person, names as _names, outlet_name as _outlet, segments
+from feedsvc.parsers.outlet_names import KnownOutlets, default_outlets
+from feedsvc.parsers.text import char_len, is_cjk_text, squash
 
 _SEP = r"\s*[:：︰]\s*"
-_LOOSE_SEP = r"\s*[:：︰︱｜|/／]\s*"  # 文/张三, 作者︱春春
-_LABELS = re.compile(
-    r"(?P<outlet>(?:来源|稿源|来自|出处|转自|新闻来源|信息来源|文章来源|本文来源)" + _SEP
-    + r"|(?:本文|文章|稿件)?来源于\s*[:：]?\s*)"
-    r"|(?P<editor>(?:责任编辑|责编|值班编辑|编辑|责任编缉|编审|审核|校对)" + _SEP + r")"
-    r"|(?P<author>(?:(?<![\u4e00-\u9fff])文|作者|撰文|撰稿|撰稿人|记者|采写|通讯员|执笔|执笔人)" + _LOOSE_SEP + r")"
-    # The issuing body of a government document (政府信息公开 tables): its
-    # author when no person signs it.
-    r"|(?P<issuer>(?:发文机关|发文单位|发布机关|发布机构|发文机构)" + _SEP + r")",
-)
 _DATE_LABEL = re.compile(r"(?:发布|发表|出版|发稿)(?:时间|日期)" + _SEP)
-# Where a label's value ends: another label, a bracket, a date, or one of
-# the widgets that sit on the same line.
-_VALUE_END = re.compile(
-    r"[\]】)）|｜<>「」\[【(（]|(?:19|20)\d\d[-/.年]|\d{1,2}月\d|\d{1,2}:\d\d"
-    r"|(?:发布|时间|日期|字号|打印|分享|举报|评论|收藏|浏览|阅读|点击|参与|关注|原标题|手机看)"
-)
-_EDITOR_CODE = re.compile(r"_[A-Za-z]*\d[A-Za-z0-9]*$")  # 杨倩_NF4425: the portal's staff id
-_NAME = re.compile(r"[\u4e00-\u9fff·]{2,5}")
-# Characters that almost never occur in a personal name but do in the
-# words that follow 记者 in running text (记者发现, 记者从…了解到).
-_NOT_NAME = set("的了在是从向对说问到也就都而及与将已被把这那们时后日月年表示获悉发现解看采访调查注意梳理走访致电得知询证实介绍称曾还又再并或我你他她它会")
 _BYLINE = re.compile(
     r"(?:记者|通讯员|撰文|作者)\s*[:：]?\s*"
     r"(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、,，和]+[\u4e00-\u9fff·]{2,4}){0,4})"
@@ -59,61 +39,6 @@ class Found:
     run: Run | None = None
 
 
-def _clip(value: str) -> str:
-    end = _VALUE_END.search(value)
-    return squash(value[: end.start()] if end else value)
-
-
-# Words that sit among names without being one: roles (赵雪、通讯员、刘丽),
-# channels and the portal's own name in an author slot, and verbs a label
-# runs into (作者通过…).
-_ROLE = re.compile(r"^(?:本报|本台|本网|特约|见习|实习|首席|驻站|摄影)?(?:记者|通讯员|实习生|摄影|编辑|主持人|摄像)")
-_NOT_PERSON = {
-    "通过", "表示", "报道", "介绍", "综合", "整理", "编译", "来源", "转载", "原创", "本网", "本报", "本台", "本站", "网络",
-    "佚名", "未知", "匿名", "网友", "小编", "房产", "财经", "科技", "体育", "娱乐", "汽车", "教育", "健康", "旅游",
-    "时尚", "军事", "国际", "国内", "社会", "本地", "新闻", "时政", "文化", "游戏", "数码", "手机", "家居", "美食",
-    "评论", "视频", "图片", "专题", "股票", "基金", "理财", "资讯", "频道",
-}
-_CODE = re.compile(r"[A-Za-z]{1,6}\d{1,8}|\d+")  # PK155, an editor's staff code
-
-
-def is_person(token: str) -> bool:
-    """Whether a token in an author or editor slot can be a person's name."""
-    return bool(token) and "@" not in token and token not in _NOT_PERSON and not _CODE.fullmatch(token) \
-        and not _ROLE.fullmatch(token) and not default_outlets().is_outlet(token)
-
-
-def _names(value: str, limit: int = 5) -> tuple[str, ...]:
-    """Names from a label's value: Chinese names are 2–4 characters
-    separated by spaces or 、; role words, codes and e-mail addresses among
-    them are skipped; stop at the first other token that is no name."""
-    names = []
-    for token in re.split(r"[\s、,，;；/]+", value):
-        token = _EDITOR_CODE.sub("", token.strip("　 ·.。"))
-        if _ROLE.match(token) and _NAME.fullmatch(_ROLE.sub("", token) or "-"):
-            token = _ROLE.sub("", token)  # 通讯员刘丽
-        if not token or _ROLE.fullmatch(token) or "@" in token or _CODE.fullmatch(token):
-            continue
-        if token in _NOT_PERSON or default_outlets().is_outlet(token):
-            break
-        if is_cjk_text(token) and (not _NAME.fullmatch(token) or set(token) & _NOT_NAME):
-            break
-        names.append(token)
-        if len(names) == limit:
-            break
-    return tuple(names)
-
-
-def _outlet(value: str) -> str | None:
-    value = _clip(value.strip().lstrip("[【(（《<「 ").replace("》", " "))
-    if is_cjk_text(value):
-        value = value.split(" ")[0]  # Chinese outlet names have no spaces
-    value = value.strip("　 .。,，;；:：")
-    if default_outlets().is_placeholder(value):  # 来源：转载文章 names nobody
-        return None
-    return value if 1 < char_len(value) <= 30 else None
-
-
 def labelled(runs: list[Run], backwards: bool = False) -> dict[str, Found]:
     """The first outlet, author, editors and issuer labelled within `runs` (the
     last ones with `backwards`, for when the body's start is the anchor)."""
@@ -124,14 +49,12 @@ def labelled(runs: list[Run], backwards: bool = False) -> dict[str, Found]:
         text = run.text
         if char_len(text) > 160:  # a label line, not prose quoting one
             continue
-        matches = list(_LABELS.finditer(text))
-        for i, match in enumerate(matches):
-            kind = match.lastgroup
-            if kind in found:
+        parts = segments(text)
+        for i, part in enumerate(parts):
+            kind, value = part.kind, part.value
+            if kind in found or kind == "time":  # times are read by dated_runs
                 continue
-            end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-            value = text[match.end():end].strip()
-            if not value and i + 1 == len(matches) and index + 1 < len(runs):
+            if not value and i + 1 == len(parts) and index + 1 < len(runs):
                 value = runs[index + 1].text if char_len(runs[index + 1].text) <= 30 else ""
             parsed = _outlet(value) if kind in ("outlet", "issuer") else _names(_clip(value))
             if parsed:
@@ -184,6 +107,15 @@ def english_byline(root) -> str | None:
     return None
 
 
+# A dateline that opens with its byline: "By ZHAO LEI in Qingdao | China Daily | Updated: 2019-10-22 07:33".
+_BY_ON_DATELINE = re.compile(r"^\s*by\s+(?P<names>[^|｜\d]+?)(?:\s+in\s+[A-Z][^|｜\d]*)?\s*(?:[|｜]|$)", re.I)
+
+
+def byline_on(run: Run | None) -> str | None:
+    match = _BY_ON_DATELINE.match(run.text) if run is not None else None
+    return match.group("names") if match else None
+
+
 def clean_author(text: str | None) -> str | None:
     """'By A, B, and C, CNN' → 'A, B, C': names only, without the
     agency that often trails an English byline."""
@@ -225,7 +157,8 @@ def outlet_beside(runs: list[Run], index: int | None, known: KnownOutlets) -> Fo
         if not 0 <= near < len(runs) or char_len(runs[near].text) > 60:
             continue
         text = DATE_HINT.sub(" ", runs[near].text)
-        for token in _NAME_SPLIT.split(re.sub(r"\d{1,2}:\d\d(?::\d\d)?|\d+", " ", text)):
+        segments = [s.strip() for s in re.split(r"[|｜]", text)]  # By A | China Daily | Updated: …
+        for token in segments + _NAME_SPLIT.split(re.sub(r"\d{1,2}:\d\d(?::\d\d)?|\d+", " ", text)):
             if known.is_outlet(token):
                 return Found(token, runs[near])
     return None

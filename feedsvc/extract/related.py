@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from feedsvc.extract import items as item_mod
-from feedsvc.extract.outlet_names import KnownOutlets
+from feedsvc.parsers.outlet_names import KnownOutlets
 from feedsvc.extract.tree import Run, ancestors, class_id, weighted_len
 from feedsvc.models import ListingEntry
 from feedsvc.parsers.dom import absolute_http
@@ -290,16 +290,64 @@ def _related_class(container) -> bool:
     return any(_RELATED_CLASS.search(class_id(el)) for el in list(ancestors(container))[:3])
 
 
+_BETWEEN_MAX = 80  # weighted: an editor credit or a share bar between the text and its list
+
+
+def _headed(elements) -> bool:
+    """Whether any of `elements` is or holds a heading (a list under one is
+    that heading's, not the article's)."""
+    for el in elements:
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in _HEADING_TAGS or any(h.tag in _HEADING_TAGS for h in el.iterdescendants()):
+            return True
+        text = squash(el.text_content())
+        if text and (_heading_kind(text) or _lead_heading(text)):
+            return True
+    return False
+
+
+def _follows_body(group, body) -> bool:
+    """A list right under the article in the article's own box: after the
+    body among its siblings, with no heading on the way and no more between
+    them than a credit line or a share bar."""
+    parent = body.getparent() if body is not None else None
+    if parent is None or parent.tag in ("body", "html"):
+        return False
+    child = group.container
+    while child is not None and child.getparent() is not parent:
+        child = child.getparent()
+    if child is None or child is body:
+        return False
+    siblings = list(parent)
+    at, start = siblings.index(child), siblings.index(body)
+    if at <= start:
+        return False
+    between = siblings[start + 1: at]
+    text = "".join(squash(el.text_content()) for el in between if isinstance(el.tag, str))
+    if weighted_len(text) > _BETWEEN_MAX or _headed(between):
+        return False
+    # Nor a heading inside the list's own box before its first item.
+    first = group.items[0][0]
+    before = []
+    for el in child.iter():
+        if el is first:
+            break
+        before.append(el)
+    return not any(isinstance(el.tag, str) and (el.text or "").strip() for el in before) \
+        and not any(el.tag in _HEADING_TAGS for el in before)
+
+
 def _unheaded(groups, body, page: _Page) -> list[Block]:
-    """Lists without a heading whose class says related, after the body and
-    in its column."""
+    """Lists without a heading whose class says related, or that follow the
+    article right under it, after the body and in its column."""
     blocks = []
     end_of_body = page.end.get(body, -1) if body is not None else -1
     for group in groups:
         container = group.container
         if page.order.get(container, -1) <= end_of_body or _in_chrome(container):
             continue
-        if not _related_class(container) or _in_sidebar(container, body, page):
+        if not (_related_class(container) or _follows_body(group, body)) or _in_sidebar(container, body, page):
             continue
         blocks.append(Block(container, None, [(None, a) for _, a in group.items if a in page.link_of]))
     return blocks
@@ -311,7 +359,8 @@ def find_blocks(root, runs: list[Run], groups, body, base: str, page_url: str | 
     column; a list without heading only when there is neither."""
     page = _Page(root, base, page_url)
     headings = _headings(runs)
-    if not any(kind != "other" for _, _, kind in headings) and not any(_related_class(g.container) for g in groups):
+    if not any(kind != "other" for _, _, kind in headings) \
+            and not any(_related_class(g.container) or _follows_body(g, body) for g in groups):
         return [], page
     page.index()
     wanted = [_start(page, run) for _, run, kind in headings if kind != "other"]

@@ -87,3 +87,16 @@ def shorten(text: str | None, limit: int = SUMMARY_MAX_CHARS) -> str | None:
     if ends and ends[-1] >= limit * 0.6:
         return head[: ends[-1]]
     return head.rstrip() + "…"
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def char_len(text: str) -> int:
+    """Characters without spaces: a Chinese sentence has none."""
+    return len(_SPACE.sub("", text))
+
+
+def is_cjk_text(text: str) -> bool:
+    bare = _SPACE.sub("", text)
+    return bool(bare) and len(_CJK.findall(bare)) * 3 >= len(bare)

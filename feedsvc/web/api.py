@@ -68,6 +68,7 @@ def _status(state) -> str:
 
 def _source(recipe, state, count: int, private: bool) -> dict:
     status = {name: _utc(getattr(state, name, None)) for name in STATUS_TIMES}
+    read = getattr(state, "read_stats", None) or {}
     data = {
         "id": recipe.id, "name": recipe.name, "kind": recipe.kind, "status": _status(state),
         "refresh_interval_minutes": recipe.refresh_interval_minutes, "timezone": recipe.timezone,
@@ -76,6 +77,10 @@ def _source(recipe, state, count: int, private: bool) -> dict:
         "last_error_kind": getattr(state, "last_error_kind", None),
         "consecutive_failures": getattr(state, "consecutive_failures", 0),
         "next_run_at": status["next_run_at"],
+        # From the last refresh that read pages: per field, how many came
+        # from selectors and how many from the extractor.
+        "fields": read.get("fields", {}),
+        "linked_pages": {"read": read.get("pages_read", 0), "failed": read.get("page_failures", 0)},
         "feeds": _feed_links("feeds.source_items", recipe.id),
     }
     if private:

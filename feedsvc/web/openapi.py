@@ -54,6 +54,15 @@ SOURCE_PUBLIC = {
     "last_error_kind": _nullable("string"),
     "consecutive_failures": {"type": "integer", "minimum": 0},
     "next_run_at": STATUS_TIME,
+    "fields": {"type": "object", "description": "from the last refresh that read pages: per field "
+               "(`article.author`, `listing.date`, …), how many values came from `selector`s, the "
+               "`extractor` or the `recipe`",
+               "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    "linked_pages": {"type": "object", "description": "full_text: entries' own pages read and failed "
+                     "in the last refresh that read pages", "required": ["read", "failed"],
+                     "additionalProperties": False,
+                     "properties": {"read": {"type": "integer", "minimum": 0},
+                                    "failed": {"type": "integer", "minimum": 0}}},
     "feeds": _ref("FeedLinks"),
 }
 # Shown only with the refresh token: start URLs carry FEEDSVC_RECIPE_VARIABLES

@@ -16,6 +16,7 @@ from feedsvc.times import shown_in
 from feedsvc.web.state import base_url, outlet_directory, refused_recipes, runtime
 from feedsvc.outlets import OUTLETS_PAGE_SIZE
 from feedsvc.query import QueryError, parse_page
+from feedsvc.reading import describe_read_stats
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def index():
     return render_template("index.html", outlets=directory.page(page), page=page, pages=directory.pages(),
                            outlet_total=len(directory), outlet_first=(page - 1) * OUTLETS_PAGE_SIZE + 1,
                            sources=sources, counts=counts,
+                           reading={s.id: describe_read_stats(s.read_stats) for s in sources},
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
                            items=[(item, when) for item, when in shown if when is not None], formats=FORMATS,
                            error_words=ERROR_WORDS,

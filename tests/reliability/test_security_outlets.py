@@ -336,7 +336,7 @@ def test_api_sources_shows_private_details_only_with_the_token(tmp_path, httpser
     [source] = anonymous.get_json()["sources"]
     assert set(source) == {"id", "name", "kind", "status", "refresh_interval_minutes", "timezone", "item_count",
                            "last_attempt_at", "last_success_at", "last_error_kind", "consecutive_failures",
-                           "next_run_at", "feeds"}
+                           "next_run_at", "fields", "linked_pages", "feeds"}
     assert source["status"] == "failing" and source["last_error_kind"] == "parse"
     for word in private:
         assert word not in anonymous.data.decode(), word

@@ -15,8 +15,8 @@
   before this revision keeps the tagging authority its feed ids had
   (`feedsvc,2026`) until the operator sets FEEDSVC_FEED_ID_AUTHORITY.
 
-Revision ID: 0008_honest_dates
-Revises: 0007_outlet_slugs
+Revision ID: 0009_honest_dates
+Revises: 0008_recipe_fingerprints
 """
 
 from datetime import timedelta
@@ -24,8 +24,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_honest_dates"
-down_revision = "0007_outlet_slugs"
+revision = "0009_honest_dates"
+down_revision = "0008_recipe_fingerprints"
 branch_labels = None
 depends_on = None
 
