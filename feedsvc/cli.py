@@ -319,6 +319,25 @@ def recipes_import_opml(file, folder: Path | None) -> None:
     click.echo(f"{len(drafts)} recipes written")
 
 
+@main.group()
+def rules() -> None:
+    """Block/keep rules (FEEDSVC_RULES and recipes' [rules])."""
+
+
+@rules.command("apply")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; remove nothing.")
+def rules_apply(dry_run: bool) -> None:
+    """Remove stored items that the rules block now (rules act at ingest,
+    so items stored before a rule was written stay until this runs)."""
+    from feedsvc.rule_apply import apply_rules
+    from feedsvc.tables import format_table
+
+    rt = _make_app().extensions["feedsvc"]
+    removed = apply_rules(rt.store, rt.refresher.rules, rt.recipes.values(), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(format_table(["source", verb], sorted(removed.items())) if removed else "no source has rules")
+
+
 def _register_extract_commands() -> None:
     from feedsvc.extract.cli import extract_command, recipe_group
 

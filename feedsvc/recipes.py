@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic import ValidationInfo
 
 from feedsvc.errors import RecipeError
+from feedsvc.rules import RuleSet
 
 RecipeKind = Literal["article_page", "listing_page", "feed"]
 
@@ -114,6 +115,9 @@ class Recipe(_Strict):
     article: ArticleSelectors | None = None
     listing: ListingSelectors | None = None
     related: ListingSelectors | None = None
+    # Block/keep rules for this source's items (feedsvc.rules), besides
+    # the service's FEEDSVC_RULES.
+    rules: RuleSet = RuleSet()
     path: str = Field(default="", exclude=True)
 
     @field_validator("start_urls")

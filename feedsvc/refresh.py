@@ -25,6 +25,7 @@ from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.politeness import PoliteFetcher
 from feedsvc.recipes import Recipe
 from feedsvc.retention import within_retention
+from feedsvc.rules import RuleSet, sift
 from feedsvc.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,10 @@ class _FollowTally:
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
-                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600):
+                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600,
+                 rules: RuleSet | None = None):
         self.store = store
+        self.rules = rules or RuleSet()  # the service's, applied with each recipe's own
         # Leases in the store make "one refresh of a source at a time" hold
         # across processes and machines; the in-process locks below order
         # this process's own threads before they ask the store.
@@ -260,8 +263,9 @@ class Refresher:
         interval = timedelta(minutes=recipe.refresh_interval_minutes)
         try:
             harvest = self._harvest(recipe)
+            records, blocked = sift((self.rules, recipe.rules), harvest.records)
             self._renew_lease(recipe.id)  # still ours before anything is written
-            result = self.store.upsert_items(within_retention(harvest.records, recipe, started))
+            result = self.store.upsert_items(within_retention(records, recipe, started))
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
             return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),
@@ -276,6 +280,8 @@ class Refresher:
         self.store.mark_gone(harvest.gone, started)
         for url, (etag, last_modified) in harvest.validators.items():
             self.store.save_validators(url, etag, last_modified, started)
+        if harvest.records:
+            self._count_blocked(recipe, blocked)
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
         report = RefreshReport(recipe.id, "ok", new=result.new, updated=result.updated,
                                duration_seconds=time.monotonic() - clock, pages=harvest.pages,
@@ -284,6 +290,12 @@ class Refresher:
                  recipe.id, report.new, report.updated, report.pages, len(harvest.gone), len(report.warnings),
                  report.duration_seconds)
         return report
+
+    def _count_blocked(self, recipe: Recipe, blocked: list[ItemRecord]) -> None:
+        urls = list(dict.fromkeys(r.url for r in blocked))  # a listing entry and its article are one item
+        self.store.set_blocked(recipe.id, len(urls))
+        if urls:
+            log.info("items_blocked source=%s count=%d first=%s", recipe.id, len(urls), urls[0])
 
     def _failed(self, recipe: Recipe, exc: FeedsvcError, started: datetime, clock: float,
                 interval: timedelta) -> RefreshReport:

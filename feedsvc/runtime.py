@@ -17,6 +17,7 @@ from feedsvc.metrics import Metrics
 from feedsvc.recipes import Recipe, RecipeFolder, load_recipes, read_recipe_folder
 from feedsvc.refresh import Refresher
 from feedsvc.reloader import RecipeReloader
+from feedsvc.rules import RuleSet, parse_rule_set
 from feedsvc.ssrf import parse_networks
 from feedsvc.store import Store
 
@@ -74,6 +75,14 @@ def fetch_settings(config) -> FetchSettings:
     )
 
 
+def service_rules(config) -> RuleSet:
+    """FEEDSVC_RULES, or a start-up error naming the rule at fault."""
+    try:
+        return parse_rule_set(config.get("RULES") or {})
+    except ValueError as exc:
+        raise ValueError(f"FEEDSVC_RULES: {exc}") from None
+
+
 def database_url_for(settings) -> str:
     # The demo keeps its own file so its snapshot items never mix with real ones.
     name = "demo.sqlite3" if settings.get("DEMO") else "feedsvc.sqlite3"
@@ -120,6 +129,7 @@ def init_app(app: Flask) -> Runtime:
                           jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),
                           concurrency=int(app.config["REFRESH_CONCURRENCY"]),
                           lease_seconds=float(app.config["LEASE_SECONDS"]),
+                          rules=service_rules(app.config),
                           listeners=[metrics.observe_refresh, *_listeners(app)])
     runtime = Runtime(store, refresher, metrics)
     runtime.reloader = RecipeReloader(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"),

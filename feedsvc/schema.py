@@ -52,6 +52,8 @@ sources = Table(
     # crashed holder's lease simply runs out.
     Column("lease_holder", Text),
     Column("lease_expires_at", UTCDateTime),
+    # Items the rules kept out of the store (feedsvc.rules), all time.
+    Column("blocked_items", Integer, nullable=False, server_default="0"),
     Index("ix_sources_next_run_at", "next_run_at"),
 )
 
@@ -107,6 +109,15 @@ store_state = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+# Secrets generated once and shared by every process of the store: the
+# image proxy's signing key when FEEDSVC_SECRET_KEY is not set.
+store_secrets = Table(
+    "store_secrets",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # What the outlet directory shows, kept by the store as items change, so it

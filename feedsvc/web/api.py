@@ -13,10 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.feedcache import RenderedFeed
 from feedsvc.models import StoredItem
+from feedsvc.filtered_feed import query_items_matching
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import feed_updated
 from feedsvc.render.meta import DEFAULT_ZONE
@@ -135,7 +136,9 @@ def _item(item: StoredItem, zones) -> dict:
 
 def _build_items(feed_request, args: list[tuple[str, str]]) -> RenderedFeed:
     rt = runtime()
-    found = _converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
+    scan = current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"]
+    found = _converted(query_items_matching(rt.store, feed_request.items, scan), feed_request.convert,
+                       outlet_directory())
     cursor = next_url = None
     if len(found) == feed_request.items.limit:  # a full page: there may be older items
         cursor = encode_cursor(found[-1])

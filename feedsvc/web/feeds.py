@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.feedcache import RenderedFeed
+from feedsvc.filtered_feed import query_feed_matching
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated,
                             render_atom, render_feed, render_json, render_opml, render_rss)
@@ -75,7 +76,11 @@ def _entries(fmt: str, feed_request, directory):
         reused[ref.seq] = fragment
         return False
 
-    pairs = runtime().store.query_feed(feed_request.items, lacking)
+    if feed_request.items.patterns or feed_request.items.exclude_patterns:
+        pairs = query_feed_matching(runtime().store, feed_request.items,
+                                    current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"])
+    else:
+        pairs = runtime().store.query_feed(feed_request.items, lacking)
     fresh = iter(_converted([item for _, item in pairs if item is not None], convert, directory))
     return [(ref, None if item is None else next(fresh)) for ref, item in pairs], reused, key
 
