@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic import ValidationInfo
 
 from feedsvc.errors import RecipeError
+from feedsvc.placeholders import fill
+from feedsvc.request_options import RequestOptions
 from feedsvc.rules import RuleSet
 
 RecipeKind = Literal["article_page", "listing_page", "feed"]
@@ -118,6 +120,9 @@ class Recipe(_Strict):
     # Block/keep rules for this source's items (feedsvc.rules), besides
     # the service's FEEDSVC_RULES.
     rules: RuleSet = RuleSet()
+    # Headers, cookies, user agent, proxy and what a logged-out answer
+    # looks like (feedsvc.request_options).
+    request: RequestOptions = RequestOptions()
     path: str = Field(default="", exclude=True)
 
     @field_validator("start_urls")
@@ -177,11 +182,13 @@ def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) 
         raise RecipeError(path, "(syntax)", f"not valid TOML: {exc}") from None
     if variables and isinstance(data.get("start_urls"), list):
         try:
-            data["start_urls"] = [u.format(**variables) if isinstance(u, str) else u for u in data["start_urls"]]
-        except (KeyError, IndexError, ValueError) as exc:
-            raise RecipeError(path, "start_urls", f"unknown placeholder {exc}") from None
+            data["start_urls"] = [fill(u, variables) if isinstance(u, str) else u for u in data["start_urls"]]
+        except ValueError as exc:
+            raise RecipeError(path, "start_urls", str(exc)) from None
     try:
-        return Recipe(**data, path=path)
+        # The variables reach request options through the context: their
+        # filled values are kept apart from what the recipe file says.
+        return Recipe.model_validate({**data, "path": path}, context={"variables": variables or {}})
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = first["msg"].removeprefix("Value error, ")

@@ -18,11 +18,12 @@ from urllib.parse import urljoin
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
+from feedsvc.errors import FeedsvcError, FetchAuthRequired, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.politeness import PoliteFetcher
+from feedsvc.recipe_fetch import RecipeFetcher
 from feedsvc.recipes import Recipe
 from feedsvc.retention import within_retention
 from feedsvc.rules import RuleSet, sift
@@ -133,12 +134,14 @@ class Refresher:
         self.concurrency = max(1, concurrency)
         self.rng = rng or random.Random()
         self.fetcher = PoliteFetcher(self.fetch_settings)
+        self.recipe_fetcher = RecipeFetcher(self.fetcher)  # a recipe's request options over the fetcher
         self.client = self.fetcher.client
         self._locks = {source_id: threading.Lock() for source_id in self.recipes}
         self._stopping = threading.Event()
         self._claiming = threading.Lock()  # held while refresh_due runs, so stop() can wait for it
 
     def close(self) -> None:
+        self.recipe_fetcher.close()
         self.fetcher.close()
 
     def stop(self, wait: bool = False) -> None:
@@ -320,7 +323,7 @@ class Refresher:
         harvest.stored_validators[url] = validators
         if harvest.pages:
             self._renew_lease(recipe.id)
-        page = self.fetcher.fetch(url, validators if any(validators) else None, obey_robots=recipe.obey_robots_txt)
+        page = self.recipe_fetcher.fetch(recipe, url, validators if any(validators) else None)
         harvest.pages += 1
         return page
 
@@ -388,6 +391,8 @@ class Refresher:
             tally.parsed += 1
             harvest.records.extend(_article_records(self._parse_article(recipe, article_page), recipe.id))
             harvest.remember(article_page)
+        except FetchAuthRequired:
+            raise  # the login is gone: every page would fail the same way
         except RecipeMismatch as exc:
             tally.mismatches.append(exc)
             harvest.warnings.append(str(exc))

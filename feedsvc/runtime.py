@@ -72,6 +72,7 @@ def fetch_settings(config) -> FetchSettings:
         user_agent=config["USER_AGENT"] or DEFAULT_USER_AGENT,
         allowed_networks=parse_networks(config["FETCH_ALLOWED_NETWORKS"]),
         host_delay_seconds=float(config["FETCH_HOST_DELAY_SECONDS"]),
+        proxy_from_environment=bool(config["FETCH_PROXY_FROM_ENVIRONMENT"]),
     )
 
 
