@@ -108,7 +108,41 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
         _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, rt.store.outlets())
         rt.refresher.close()
         rt.store.engine.dispose()  # the server process opens its own connections
-    run_server(lambda: _serving_app(config), host, port, threads, on_exit=shutdown_app)
+    images = _start_images_process(config)
+    if images is not None:
+        config = {**(config or {}), "IMAGE_PROXY_UPSTREAM": images.url}
+    try:
+        run_server(lambda: _serving_app(config), host, port, threads, on_exit=shutdown_app)
+    finally:
+        if images is not None:
+            images.stop()
+
+
+def _start_images_process(config: dict | None):
+    """With FEEDSVC_IMAGE_PROXY on, the images process on a loopback port,
+    so one `serve` answers /img/ on its own address."""
+    from feedsvc.app import instance_settings
+    from feedsvc.images.process import ImagesProcess
+    from feedsvc.runtime import database_url_for
+
+    settings = instance_settings(config)
+    if not settings["IMAGE_PROXY"] or settings.get("IMAGE_PROXY_UPSTREAM"):
+        return None
+    # The same store, so both processes read the same signing key.
+    return ImagesProcess.start({**(config or {}), "DATABASE_URL": database_url_for(settings),
+                                "INSTANCE_PATH": settings["INSTANCE_PATH"]})
+
+
+@main.command("images")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+def images(host: str, port: int, workers: int) -> None:
+    """Run the image proxy (GET /img/<token>), asynchronous, on granian."""
+    from granian import Granian
+
+    Granian("feedsvc.images.app:create_image_app", factory=True, interface="asgi", address=host, port=port,
+            workers=workers).serve()
 
 
 def _serving_app(config: dict | None):

@@ -123,6 +123,9 @@ class Recipe(_Strict):
     # Headers, cookies, user agent, proxy and what a logged-out answer
     # looks like (feedsvc.request_options).
     request: RequestOptions = RequestOptions()
+    # The Referer the image proxy sends for this source's images: None for
+    # the item's own page (what the site's pages send), "" for none.
+    image_referer: str | None = None
     path: str = Field(default="", exclude=True)
 
     @field_validator("start_urls")

@@ -22,13 +22,14 @@ LAYERS = [
                                        "feedsvc.query", "feedsvc.metrics", "feedsvc.websub", "feedsvc.opml_import",
                                        "feedsvc.item_rows", "feedsvc.item_merge", "feedsvc.outlet_stats",
                                        "feedsvc.rules", "feedsvc.request_options", "feedsvc.proxying",
-                                       "feedsvc.recipe_fetch"]),
-    ("store", ["feedsvc.store", "feedsvc.migrations", "feedsvc.filtered_feed"]),
+                                       "feedsvc.recipe_fetch", "feedsvc.images.tokens", "feedsvc.images.rewrite",
+                                       "feedsvc.images.sniff", "feedsvc.images.cache", "feedsvc.images"]),
+    ("store", ["feedsvc.store", "feedsvc.migrations", "feedsvc.filtered_feed", "feedsvc.images.keys"]),
     ("refresh", ["feedsvc.refresh", "feedsvc.retention", "feedsvc.reloader", "feedsvc.rule_apply"]),
     ("runtime", ["feedsvc.runtime"]),
-    ("web, scheduler, commands", ["feedsvc.web", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
+    ("web, scheduler, commands", ["feedsvc.web", "feedsvc.images.proxy", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
                                    "feedsvc.metrics_port"]),
-    ("app", ["feedsvc.app"]),
+    ("app", ["feedsvc.app", "feedsvc.images.app", "feedsvc.images.process"]),
     # The process entry point: it builds the app it runs.
     ("entry point", ["feedsvc.cli", "feedsvc.__main__"]),
 ]

@@ -18,6 +18,7 @@ from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_requ
 from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated,
                             render_atom, render_feed, render_json, render_opml, render_rss)
 from feedsvc.runtime import runtime
+from feedsvc.web.images import with_proxied_images
 from feedsvc.web.state import FEED_RESPONSE, base_url, feed_cache, fragment_cache, outlet_directory
 
 bp = Blueprint("feeds", __name__)
@@ -41,8 +42,9 @@ def _converter(config: str):
 
 def _converted(items, convert: str | None, directory):
     convert_text = _converter(convert).convert if convert else (lambda text: text)
-    return [replace(i, title=convert_text(i.title), summary=convert_text(i.summary) if i.summary else None,
-                    outlet=directory.display_name(i.outlet)) for i in items]
+    return with_proxied_images([replace(i, title=convert_text(i.title),
+                                        summary=convert_text(i.summary) if i.summary else None,
+                                        outlet=directory.display_name(i.outlet)) for i in items])
 
 
 def _max_age(source_ids) -> int:
