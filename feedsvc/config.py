@@ -60,6 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FETCH_HOST_DELAY_SECONDS", 1.0, "Shortest time between two requests to one host (robots.txt included), across all sources.", float),
     Setting("FETCH_ALLOWED_NETWORKS", "", "Comma-separated addresses or networks sites may resolve to besides public ones (e.g. `127.0.0.0/8,::1` for a local mirror). Private, loopback and link-local addresses are refused otherwise.", _networks),
     Setting("FETCH_PROXY_FROM_ENVIRONMENT", False, "Send fetches through the proxy `HTTPS_PROXY`/`HTTP_PROXY` name, except to hosts `NO_PROXY` lists (off: the environment's proxies are ignored, so loopback sources are not routed away). A recipe's own `request.proxy` wins. The SSRF guard still checks every target.", lambda v: v.lower() in ("1", "true", "yes", "on")),
+    Setting("BROWSER_PAGES", 2, "Most pages of `render = \"browser\"` recipes one process renders at once (one headless Chromium each, about 100 MB).", int),
     Setting("REFRESH_JITTER_RATIO", 0.1, "A source's next run is its interval × (1 + up to this ratio, at random), so sources spread out.", float),
     Setting("REFRESH_CONCURRENCY", 4, "Sources refreshed at the same time by one process.", int),
     Setting("LEASE_SECONDS", 600.0, "How long a process holds a source it is refreshing before another may take it over (renewed at each page; a crashed holder's lease runs out).", float),

@@ -57,6 +57,7 @@ class FetchSettings:
     host_delay_seconds: float = 1.0
     # HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured only when this is set.
     proxy_from_environment: bool = False
+    browser_pages: int = 2  # pages render = "browser" recipes render at once, per process
 
 
 def make_client(settings: FetchSettings, transport: httpx.BaseTransport | None = None,

@@ -1,5 +1,6 @@
 """Fetching a recipe's pages as the recipe asks: with its headers, cookies,
-user agent and proxy, and recognising a logged-out answer. Under every option the same
+user agent and proxy, recognising a logged-out answer, and (render =
+"browser") through headless Chromium. Under every option the same
 politeness (robots.txt, host delay) and limits apply."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class RecipeFetcher:
         self.settings = polite.settings
         self._proxied: dict[str, httpx.Client] = {}
         self._lock = threading.Lock()
+        self._browser = None  # feedsvc.browser.BrowserPool, started by the first browser recipe
 
     def fetch(self, recipe: Recipe, url: str, validators=None) -> FetchedPage:
         """GET one of `recipe`'s pages. A logged-out answer raises
@@ -46,6 +48,9 @@ class RecipeFetcher:
             raise _redacted(exc, filled) from None
 
     def _get(self, recipe: Recipe, url: str, validators, filled: FilledRequest) -> FetchedPage:
+        if recipe.render == "browser":
+            self.polite.allow(url, recipe.obey_robots_txt)
+            return self._browser_pool().render(url, filled)
         return self.polite.fetch(url, validators, obey_robots=recipe.obey_robots_txt,
                                  client=self._client_for(url, filled), headers=filled.request_headers())
 
@@ -61,11 +66,22 @@ class RecipeFetcher:
                     event_hooks={"request": [target_guard(self.settings.allowed_networks)]})
             return client
 
+    def _browser_pool(self):
+        with self._lock:
+            if self._browser is None:
+                from feedsvc.browser import BrowserPool
+
+                self._browser = BrowserPool(self.settings, self.settings.browser_pages)
+            return self._browser
+
     def close(self) -> None:
         with self._lock:
             for client in self._proxied.values():
                 client.close()
             self._proxied.clear()
+            if self._browser is not None:
+                self._browser.close()
+                self._browser = None
 
 
 def _redacted(exc: FeedsvcError, filled: FilledRequest) -> FeedsvcError:

@@ -20,6 +20,7 @@ from lxml.cssselect import CSSSelector
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic import ValidationInfo
 
+from feedsvc.browser import require_extra
 from feedsvc.errors import RecipeError
 from feedsvc.placeholders import fill
 from feedsvc.request_options import RequestOptions
@@ -126,6 +127,9 @@ class Recipe(_Strict):
     # The Referer the image proxy sends for this source's images: None for
     # the item's own page (what the site's pages send), "" for none.
     image_referer: str | None = None
+    # "browser": the page is built by JavaScript; render it in headless
+    # Chromium (feedsvc.browser, the optional extra feedsvc[browser]).
+    render: Literal["html", "browser"] = "html"
     path: str = Field(default="", exclude=True)
 
     @field_validator("start_urls")
@@ -165,6 +169,15 @@ class Recipe(_Strict):
                 raise ValueError("kind 'listing_page' needs a [listing] table of selectors")
             if self.follow_links and self.article is None:
                 raise ValueError("follow_links needs an [article] table for the followed pages")
+        return self
+
+    @model_validator(mode="after")
+    def _browser_available(self) -> Recipe:
+        if self.render == "browser":
+            require_extra()
+            if self.request.proxy:
+                raise ValueError('render = "browser" does not take request.proxy: the browser\'s requests '
+                                 "go through feedsvc's own guard")
         return self
 
     @property

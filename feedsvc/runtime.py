@@ -73,6 +73,7 @@ def fetch_settings(config) -> FetchSettings:
         allowed_networks=parse_networks(config["FETCH_ALLOWED_NETWORKS"]),
         host_delay_seconds=float(config["FETCH_HOST_DELAY_SECONDS"]),
         proxy_from_environment=bool(config["FETCH_PROXY_FROM_ENVIRONMENT"]),
+        browser_pages=int(config["BROWSER_PAGES"]),
     )
 
 
