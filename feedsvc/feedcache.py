@@ -96,7 +96,15 @@ class FeedCache:
                 self.stats.hits += 1
                 return cached
             self.stats.misses += 1
-            value = build()
+            try:
+                value = build()
+            except BaseException:
+                # Nothing was cached under `key`: its lock would stay in the
+                # table for good, one per failing request.
+                with self._lock:
+                    if key not in self._entries:
+                        self._key_locks.pop(key, None)
+                raise
             self.stats.renders += 1
             with self._lock:
                 if version > self._newest:

@@ -8,11 +8,12 @@ from collections.abc import Mapping
 
 
 def fill(text: str, variables: Mapping[str, str] | None) -> str:
-    """`text` with its `{name}` placeholders filled; ValueError naming an
-    unknown placeholder (never a value). `{{` and `}}` are literal braces."""
+    """`text` with its `{name}` placeholders filled; ValueError naming a
+    placeholder without a value (never a value). `{{` and `}}` are literal
+    braces."""
     try:
         return text.format_map(dict(variables or {}))
     except KeyError as exc:
-        raise ValueError(f"unknown placeholder {{{exc.args[0]}}}; set it in FEEDSVC_RECIPE_VARIABLES") from None
+        raise ValueError(f"placeholder {{{exc.args[0]}}} has no value (set it in FEEDSVC_RECIPE_VARIABLES)") from None
     except (IndexError, ValueError) as exc:
         raise ValueError(f"malformed placeholder: {exc}") from None

@@ -243,7 +243,7 @@ def test_environment_proxies_only_when_allowed(site, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("table", "key", "reason"), [
-    ('cookies = { sid = "{nosuch}" }', "request", "unknown placeholder {nosuch}"),
+    ('cookies = { sid = "{nosuch}" }', "request", "placeholder {nosuch} has no value"),
     ('headers = { "Bad Name" = "x" }', "request.headers", "not a header name"),
     ('headers = { Host = "x" }', "request.headers", "set by feedsvc"),
     ('proxy = "socks5://127.0.0.1:1080"', "request.proxy", "http:// or https://"),
@@ -256,3 +256,79 @@ def test_bad_request_options_are_refused_by_key(table, key, reason):
         parse_recipe(text, "r.toml", {"v": "a\r\nX-Injected: 1"})
     assert caught.value.key == key and reason in caught.value.reason
     assert "X-Injected" not in str(caught.value)
+
+
+# -- every page a recipe reads: full text for feeds, automatic recipes ---------
+
+def _members_page(site, path: str, body: str, content_type: str = "text/html; charset=utf-8") -> None:
+    """A page with an ETag that only a reader with the cookie and the key
+    gets; anyone else is sent to the login page."""
+    from fetching_support import etag_page
+
+    etag_page(site, path, body, content_type)
+    open_answer = site.routes[path]
+    site.routes[path] = lambda request: open_answer(request) \
+        if request.cookies.get("sid") == COOKIE and request.headers.get("X-Api-Key") == API_KEY \
+        else Response("", status=302, headers={"Location": "/login"})
+
+
+def _members_rss(site) -> str:
+    entries = "".join(f"<item><title>订阅条目{n}</title><link>{site.url(f'/p/{n}.html')}</link>"
+                      f"<description>订阅源自己的摘要{n}</description></item>" for n in (1, 2))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>示例订阅</title>'
+            f'<link>{site.url("/")}</link><description>订阅</description>{entries}</channel></rss>')
+
+
+def _credentialed(kind: str, start_url: str, extra: str = "") -> str:
+    return (f'id = "{kind}"\nname = "{kind}"\nkind = "{kind}"\nstart_urls = ["{start_url}"]\n{extra}\n'
+            f'[request]\nheaders = {{ "X-Api-Key" = "{API_KEY}" }}\ncookies = {{ sid = "{COOKIE}" }}\n'
+            f'logged_out = "/login"\n')
+
+
+def test_full_text_and_auto_pages_carry_the_recipes_credentials(site, tmp_path):
+    from fetching_support import refresher, sent_validators
+    from portal_site import STORIES, article_html
+
+    site.page("/login", '<html><body><form id="login"></form></body></html>')
+    _members_page(site, "/feed.xml", _members_rss(site), "application/rss+xml; charset=utf-8")
+    for n in (1, 2):
+        _members_page(site, f"/p/{n}.html", article_html(STORIES[n - 1]))
+    _members_page(site, "/story.html", article_html(STORIES[2]))
+    r = refresher(tmp_path, _credentialed("feed", site.url("/feed.xml"), "full_text = true"),
+                  _credentialed("auto", site.url("/story.html")))
+    try:
+        assert r.refresh_source("feed").status == "ok"
+        assert r.refresh_source("auto").status == "ok"
+        bodies = {item.url: item.body_html for item in r.store.query_items(None)}
+        for n in (1, 2):  # each entry's own page, read with the login
+            assert STORIES[n - 1].title in bodies[site.url(f"/p/{n}.html")]
+        assert STORIES[2].title in bodies[site.url("/story.html")]
+        # A forced refresh sends no validators, and still the credentials.
+        assert r.refresh_source("feed", force=True).status == "ok"
+        pages = [s for s in site.seen if s.path not in ("/robots.txt", "/login")]
+        assert {s.path for s in pages} == {"/feed.xml", "/p/1.html", "/p/2.html", "/story.html"}
+        for seen in pages:
+            assert seen.headers.get("X-Api-Key") == API_KEY and f"sid={COOKIE}" in seen.headers.get("Cookie", "")
+        forced = [s for s in site.hits("/p/1.html")][1:]
+        assert forced and not any(sent_validators(s) for s in forced)
+    finally:
+        r.close()
+
+
+def test_a_full_text_page_asking_for_a_login_is_an_auth_error(site, tmp_path):
+    from fetching_support import refresher
+
+    site.page("/feed.xml", _members_rss(site), "application/rss+xml; charset=utf-8")  # the feed is public
+    site.page("/login", '<html><body><form id="login"></form></body></html>')
+    for n in (1, 2):
+        site.routes[f"/p/{n}.html"] = lambda request: Response("", status=302, headers={"Location": "/login"})
+    r = refresher(tmp_path, _credentialed("feed", site.url("/feed.xml"), "full_text = true"))
+    try:
+        report = r.refresh_source("feed")
+        # The login has expired: every page would fail the same way, so
+        # nothing is stored rather than the feed's short copies.
+        assert (report.status, report.error_kind) == ("error", "auth"), report
+        assert "redirected to the login page" in report.error and COOKIE not in report.error
+        assert r.store.count_items() == 0
+    finally:
+        r.close()

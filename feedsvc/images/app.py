@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from feedsvc import logs
-from feedsvc.app import instance_settings
+from feedsvc.config import load_settings
 from feedsvc.images.cache import ImageCache
 from feedsvc.images.keys import image_signer
 from feedsvc.images.proxy import ImageProxy, image_settings
@@ -19,7 +19,8 @@ def image_cache_path(settings) -> str:
 
 
 def create_image_app(config: dict | None = None) -> ImageProxy:
-    settings = instance_settings(config)
+    settings = load_settings(config)
+    os.makedirs(settings["INSTANCE_PATH"], exist_ok=True)
     logs.configure(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
     store = Store.from_url(database_url_for(settings))
     try:
@@ -28,5 +29,5 @@ def create_image_app(config: dict | None = None) -> ImageProxy:
         signer = image_signer(settings, store)
     finally:
         store.engine.dispose()  # the key is all this process needs from the store
-    cache = ImageCache(image_cache_path(settings), int(settings["IMAGE_CACHE_MAX_BYTES"]))
+    cache = ImageCache(image_cache_path(settings), settings["IMAGE_CACHE_MAX_BYTES"])
     return ImageProxy(signer, cache, image_settings(settings), settings["METRICS_TOKEN"])

@@ -21,6 +21,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _as_environment(value: object) -> str:
+    """A setting's value as its environment variable would hold it:
+    typed values (networks, flags) included."""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 class ImagesProcess:
     def __init__(self, process: subprocess.Popen, url: str):
         self.process, self.url = process, url
@@ -33,7 +45,7 @@ class ImagesProcess:
         # `serve` was given (the demo's) travel as the environment.
         for key, value in (config or {}).items():
             if key in DEFAULTS and value is not None:
-                env[ENV_PREFIX + key] = json.dumps(value) if isinstance(value, dict) else str(value)
+                env[ENV_PREFIX + key] = _as_environment(value)
         process = subprocess.Popen([sys.executable, "-m", "feedsvc", "images", "--host", "127.0.0.1",
                                     "--port", str(port)], env=env)
         images = cls(process, f"http://127.0.0.1:{port}")

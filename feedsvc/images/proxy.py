@@ -25,7 +25,7 @@ from feedsvc.fetch import DEFAULT_USER_AGENT
 from feedsvc.images.cache import ImageCache
 from feedsvc.images.sniff import raster_type
 from feedsvc.images.tokens import BadToken, ImageRef, Signer
-from feedsvc.ssrf import AddressRefused, Network, describe, is_permitted, parse_networks
+from feedsvc.ssrf import AddressRefused, Network, describe, is_permitted
 
 log = logging.getLogger(__name__)
 PREFIX = "/img/"
@@ -235,12 +235,12 @@ async def _answer(send, status: int, body: bytes, content_type: str, headers=())
     await send({"type": "http.response.body", "body": body})
 
 
-def image_settings(config) -> ImageSettings:
+def image_settings(settings) -> ImageSettings:
     return ImageSettings(
-        timeout_seconds=float(config["FETCH_TIMEOUT_SECONDS"]),
-        connect_timeout_seconds=float(config["FETCH_CONNECT_TIMEOUT_SECONDS"]),
-        max_bytes=int(config["IMAGE_MAX_BYTES"]),
-        max_redirects=int(config["FETCH_MAX_REDIRECTS"]),
-        user_agent=config["USER_AGENT"] or DEFAULT_USER_AGENT,
-        allowed_networks=parse_networks(config["FETCH_ALLOWED_NETWORKS"]),
+        timeout_seconds=settings["FETCH_TIMEOUT_SECONDS"],
+        connect_timeout_seconds=settings["FETCH_CONNECT_TIMEOUT_SECONDS"],
+        max_bytes=settings["IMAGE_MAX_BYTES"],
+        max_redirects=settings["FETCH_MAX_REDIRECTS"],
+        user_agent=settings["USER_AGENT"] or DEFAULT_USER_AGENT,
+        allowed_networks=settings["FETCH_ALLOWED_NETWORKS"],
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from feedsvc.auth import parse_networks
 from feedsvc.feedcache import FeedCache, VersionWatcher
 from feedsvc.render import FragmentCache
 from feedsvc.runtime import EXTENSION
@@ -16,13 +15,15 @@ from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, TRUSTED
 
 
 def init_app(app: Flask) -> None:
-    store = app.extensions[EXTENSION].store
-    watcher = VersionWatcher(store.version, float(app.config["CACHE_CHECK_INTERVAL_SECONDS"]))
+    """Serve the service in `app.extensions` (see feedsvc.app.create_app)."""
+    service = app.extensions[EXTENSION]
+    settings = service.settings
+    watcher = VersionWatcher(service.store.version, settings["CACHE_CHECK_INTERVAL_SECONDS"])
     cache = app.extensions[FEED_CACHE] = FeedCache(watcher)
-    app.extensions[EXTENSION].metrics.watch_cache(lambda: (cache.stats.hits, cache.stats.misses))
-    app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
-    app.extensions[ADMIN_LIMITER] = RateLimiter(float(app.config["ADMIN_RATE_LIMIT_PER_MINUTE"]),
-                                                int(app.config["ADMIN_RATE_LIMIT_BURST"]))
+    service.metrics.watch_cache(lambda: (cache.stats.hits, cache.stats.misses))
+    app.extensions[TRUSTED_PROXIES] = settings["TRUSTED_PROXIES"]
+    app.extensions[ADMIN_LIMITER] = RateLimiter(settings["ADMIN_RATE_LIMIT_PER_MINUTE"],
+                                                settings["ADMIN_RATE_LIMIT_BURST"])
     security.init_app(app)
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
@@ -30,7 +31,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(UnicodeDecodeError, _undecodable_request)
     app.extensions[FRAGMENT_CACHE] = FragmentCache()
     # Last, so it sits in front of everything Flask does for a request.
-    app.wsgi_app = FeedFastPath(app.wsgi_app, cache, app.extensions[EXTENSION].metrics)
+    app.wsgi_app = FeedFastPath(app.wsgi_app, cache, service.metrics)
 
 
 def _undecodable_request(_error) -> Response:

@@ -13,8 +13,8 @@ from flask import Blueprint, Flask, Response, current_app, request
 from feedsvc.images.keys import image_signer
 from feedsvc.images.rewrite import proxy_images
 from feedsvc.images.tokens import ImageRef
-from feedsvc.runtime import EXTENSION, runtime
-from feedsvc.web.state import base_url
+from feedsvc.runtime import EXTENSION
+from feedsvc.web.state import base_url, runtime
 
 IMAGE_SIGNER = "feedsvc.image_signer"
 IMAGE_UPSTREAM = "feedsvc.image_upstream"

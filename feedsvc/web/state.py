@@ -1,4 +1,5 @@
-"""Per-app state the web layer keeps in `app.extensions`."""
+"""Per-app state the web layer keeps in `app.extensions`: the service it
+serves and its caches."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import current_app
 from feedsvc.feedcache import FeedCache
 from feedsvc.outlets import OutletDirectory
 from feedsvc.render import FragmentCache
-from feedsvc.runtime import runtime
+from feedsvc.runtime import EXTENSION, Service
 
 FEED_CACHE = "feedsvc.feed_cache"
 FRAGMENT_CACHE = "feedsvc.fragment_cache"
@@ -17,6 +18,11 @@ FRAGMENT_CACHE = "feedsvc.fragment_cache"
 FEED_RESPONSE = "feedsvc.feed_response"
 TRUSTED_PROXIES = "feedsvc.trusted_proxies"
 ADMIN_LIMITER = "feedsvc.admin_limiter"
+
+
+def runtime() -> Service:
+    """The service this app serves."""
+    return current_app.extensions[EXTENSION]
 
 
 def feed_cache() -> FeedCache:

@@ -2,15 +2,15 @@
 of one store shares (the image proxy's signing key when no
 FEEDSVC_SECRET_KEY is set).
 
-Revision ID: 0008_rules_and_secrets
-Revises: 0005_bigram_index
+Revision ID: 0009_rules_and_secrets
+Revises: 0008_recipe_fingerprints
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_rules_and_secrets"
-down_revision = "0005_bigram_index"
+revision = "0009_rules_and_secrets"
+down_revision = "0008_recipe_fingerprints"
 branch_labels = None
 depends_on = None
 
