@@ -13,8 +13,10 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.feedcache import RenderedFeed
+from feedsvc.filtered_feed import query_feed_matching
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import ATOM_TYPE, FORMATS, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated, render_feed, render_opml
+from feedsvc.web.images import with_proxied_images
 from feedsvc.web.state import FEED_RESPONSE, base_url, feed_cache, fragment_cache, outlet_directory, runtime
 
 bp = Blueprint("feeds", __name__)
@@ -38,8 +40,9 @@ def converted(items, convert: str | None, directory):
     """Items with their text converted (`convert=t2s|s2t`) and their outlet
     shown under its display name, as every feed and the API show them."""
     convert_text = _converter(convert).convert if convert else (lambda text: text)
-    return [replace(i, title=convert_text(i.title), summary=convert_text(i.summary) if i.summary else None,
-                    outlet=directory.display_name(i.outlet)) for i in items]
+    return with_proxied_images([replace(i, title=convert_text(i.title),
+                                        summary=convert_text(i.summary) if i.summary else None,
+                                        outlet=directory.display_name(i.outlet)) for i in items])
 
 
 def max_age(source_ids) -> int:
@@ -75,7 +78,11 @@ def _entries(fmt: str, feed_request, directory):
         reused[ref.seq] = fragment
         return False
 
-    pairs = runtime().store.query_feed(feed_request.items, lacking)
+    if feed_request.items.patterns or feed_request.items.exclude_patterns:
+        pairs = query_feed_matching(runtime().store, feed_request.items,
+                                    current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"])
+    else:
+        pairs = runtime().store.query_feed(feed_request.items, lacking)
     fresh = iter(converted([item for _, item in pairs if item is not None], convert, directory))
     return [(ref, None if item is None else next(fresh)) for ref, item in pairs], reused, key
 
