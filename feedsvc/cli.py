@@ -195,7 +195,55 @@ def serve(options: Options | None, host: str, port: int, threads: int, demo: boo
         directory = OutletDirectory(service.store.outlets(), service.settings["OUTLET_ALIASES"])
         _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, directory)
         service.close()  # the server process opens its own connections
-    run_server(lambda: _serving_app(config), host, port, threads, on_exit=stop_scheduler)
+    images = _start_images_process(config)
+    if images is not None:
+        config = {**config, "IMAGE_PROXY_UPSTREAM": images.url}
+    try:
+        run_server(lambda: _serving_app(config), host, port, threads, on_exit=stop_scheduler)
+    finally:
+        if images is not None:
+            images.stop()
+
+
+def _start_images_process(config: dict):
+    """With FEEDSVC_IMAGE_PROXY on, the images process on a loopback port,
+    so one `serve` answers /img/ on its own address."""
+    from feedsvc.config import load_settings
+    from feedsvc.images.process import ImagesProcess
+    from feedsvc.runtime import database_url_for
+
+    try:
+        settings = load_settings(config)
+    except ValueError as exc:
+        raise click.ClickException(f"bad setting: {exc}") from None
+    if not settings["IMAGE_PROXY"] or settings["IMAGE_PROXY_UPSTREAM"]:
+        return None
+    # The same store, so both processes read the same signing key.
+    return ImagesProcess.start({**config, "DATABASE_URL": database_url_for(settings),
+                                "INSTANCE_PATH": settings["INSTANCE_PATH"]})
+
+
+@main.command("images")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@click.pass_context
+def images(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Run the image proxy (GET /img/<token>), asynchronous, on granian."""
+    import os
+
+    from granian import Granian
+
+    from feedsvc.config import ENV_PREFIX
+    from feedsvc.runtime import database_url_for
+
+    # The workers build their settings from the environment: --instance
+    # and --demo reach them as the store they name.
+    settings = _settings(ctx)
+    os.environ[f"{ENV_PREFIX}INSTANCE_PATH"] = settings["INSTANCE_PATH"]
+    os.environ[f"{ENV_PREFIX}DATABASE_URL"] = database_url_for(settings)
+    Granian("feedsvc.images.app:create_image_app", factory=True, interface="asgi", address=host, port=port,
+            workers=workers).serve()
 
 
 def _serving_app(config: dict):
@@ -480,6 +528,26 @@ def recipes_test(ctx: click.Context, target: str) -> None:
         kind = getattr(exc, "kind", "error")
         raise click.ClickException(f"{recipe.id}: {kind}: {exc}") from None
     click.echo("\n".join(report_lines(run)))
+
+
+@main.group()
+def rules() -> None:
+    """Block/keep rules (FEEDSVC_RULES and recipes' [rules])."""
+
+
+@rules.command("apply")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; remove nothing.")
+@click.pass_context
+def rules_apply(ctx: click.Context, dry_run: bool) -> None:
+    """Remove stored items that the rules block now (rules act at ingest,
+    so items stored before a rule was written stay until this runs)."""
+    from feedsvc.rule_apply import apply_rules
+    from feedsvc.tables import format_table
+
+    service = _service(ctx)
+    removed = apply_rules(service.store, service.refresher.rules, service.recipes.values(), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(format_table(["source", verb], sorted(removed.items())) if removed else "no source has rules")
 
 
 def _register_extract_commands() -> None:

@@ -5,7 +5,7 @@ The authority is recorded in the store the first time it is known, so ids
 never change afterwards: from FEEDSVC_FEED_ID_AUTHORITY, else the host of
 FEEDSVC_BASE_URL, else the host of the first request served. A store made
 before feed ids had an owner keeps the authority it had (`feedsvc,2026`,
-recorded by migration 0009_honest_dates) until the operator sets one."""
+recorded by migration 0010_honest_dates) until the operator sets one."""
 
 from __future__ import annotations
 

@@ -105,6 +105,10 @@ class ItemQuery:
     until: datetime | None = None
     before: tuple[datetime, int] | None = None  # (sort time, id) of the last item already shown
     limit: int = 50
+    # `regex:` filters of q and exclude (feedsvc.rules), checked on title
+    # and summary after the store's own conditions.
+    patterns: tuple[str, ...] = ()
+    exclude_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

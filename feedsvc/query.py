@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from feedsvc.models import DEFAULT_ZONE, ItemQuery, StoredItem
 from feedsvc.outlets import OutletDirectory
+from feedsvc.rules import REGEX, compile_pattern
 from feedsvc.search import fold
 from feedsvc.times import as_utc, in_zone
 
@@ -123,6 +124,34 @@ def _text(param: str, raw: str | None) -> str | None:
     return fold(raw.strip())
 
 
+def _regex(param: str, raw: str | None) -> str | None:
+    """A `regex:` value of q or exclude, checked now so a bad pattern is a
+    400 naming the parameter; None for a plain keyword."""
+    if raw is None or not raw.startswith(REGEX):
+        return None
+    if len(raw) > _MAX_TEXT:
+        raise QueryError(param, f"at most {_MAX_TEXT} characters")
+    try:
+        compile_pattern(raw)
+    except ValueError as exc:
+        raise QueryError(param, str(exc)) from None
+    return raw
+
+
+def _split_filters(args) -> dict:
+    """q and exclude: plain keywords for the store, `regex:` patterns apart."""
+    q = _single(args, "q")
+    excludes = args.getlist("exclude")
+    pattern = _regex("q", q)
+    exclude_patterns = tuple(p for p in (_regex("exclude", v) for v in excludes) if p)
+    return {
+        "text": None if pattern else _text("q", q),
+        "excludes": tuple(t for t in (_text("exclude", v) for v in excludes if not v.startswith(REGEX)) if t),
+        "patterns": (pattern,) if pattern else (),
+        "exclude_patterns": exclude_patterns,
+    }
+
+
 def encode_cursor(item: StoredItem) -> str:
     raw = f"{item.seq}|{_sort_time(item).isoformat()}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -182,8 +211,7 @@ def parse_feed_request(args, directory: OutletDirectory, now: datetime, *, outle
     items = ItemQuery(
         outlets=members,
         source_id=source_id or source,
-        text=_text("q", _single(args, "q")),
-        excludes=tuple(t for t in (_text("exclude", v) for v in args.getlist("exclude")) if t),
+        **_split_filters(args),
         author=_text("author", _single(args, "author")),
         since=parse_time("since", _single(args, "since"), now, end_of_day=False),
         until=parse_time("until", _single(args, "until"), now, end_of_day=True),

@@ -22,8 +22,12 @@ from lxml.cssselect import CSSSelector
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic import ValidationInfo
 
+from feedsvc.browser import require_extra
 from feedsvc.errors import RecipeError
 from feedsvc.models import DEFAULT_ZONE_NAME
+from feedsvc.placeholders import fill
+from feedsvc.request_options import RequestOptions
+from feedsvc.rules import RuleSet
 
 # auto: the extractor reads every page (a channel page for its article
 # links, an article for its fields and related list); selectors are optional.
@@ -122,6 +126,18 @@ class Recipe(_Strict):
     article: ArticleSelectors | None = None
     listing: ListingSelectors | None = None
     related: ListingSelectors | None = None
+    # Block/keep rules for this source's items (feedsvc.rules), besides
+    # the service's FEEDSVC_RULES.
+    rules: RuleSet = RuleSet()
+    # Headers, cookies, user agent, proxy and what a logged-out answer
+    # looks like (feedsvc.request_options).
+    request: RequestOptions = RequestOptions()
+    # The Referer the image proxy sends for this source's images: None for
+    # the item's own page (what the site's pages send), "" for none.
+    image_referer: str | None = None
+    # "browser": the page is built by JavaScript; render it in headless
+    # Chromium (feedsvc.browser, the optional extra feedsvc[browser]).
+    render: Literal["html", "browser"] = "html"
     path: str = Field(default="", exclude=True)
     # Start URLs hold FEEDSVC_RECIPE_VARIABLES values (a private mirror's
     # address, a key): shown only to holders of the refresh token.
@@ -171,6 +187,15 @@ class Recipe(_Strict):
             raise ValueError("full_text is for kind 'feed' (listing pages use follow_links)")
         return self
 
+    @model_validator(mode="after")
+    def _browser_available(self) -> Recipe:
+        if self.render == "browser":
+            require_extra()
+            if self.request.proxy:
+                raise ValueError('render = "browser" does not take request.proxy: the browser\'s requests '
+                                 "go through feedsvc's own guard")
+        return self
+
     @property
     def fingerprint(self) -> str:
         """Changes with anything that decides what is fetched or how a page
@@ -184,8 +209,10 @@ class Recipe(_Strict):
         return ZoneInfo(self.timezone)
 
 
-# Keys that change neither what is fetched nor how it is read.
-_NOT_READING = {"name", "refresh_interval_minutes", "retention_days", "retention_max_items", "path"}
+# Keys that change neither what is fetched nor how it is read. (Rules
+# count: after an edit, the first full fetch applies them to every page.)
+_NOT_READING = {"name", "refresh_interval_minutes", "retention_days", "retention_max_items", "path",
+                "image_referer"}
 
 
 def _error_key(loc: tuple) -> str:
@@ -203,17 +230,16 @@ def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) 
     if isinstance(urls, list) and (variables or any(isinstance(u, str) and "{" in u for u in urls)):
         written = list(urls)
         try:
-            data["start_urls"] = [u.format(**(variables or {})) if isinstance(u, str) else u for u in urls]
-        except KeyError as exc:
-            raise RecipeError(path, "start_urls", f"placeholder {{{exc.args[0]}}} has no value "
-                                                  "(set it in FEEDSVC_RECIPE_VARIABLES)") from None
-        except (IndexError, ValueError) as exc:
-            raise RecipeError(path, "start_urls", f"unknown placeholder {exc}") from None
+            data["start_urls"] = [fill(u, variables) if isinstance(u, str) else u for u in urls]
+        except ValueError as exc:
+            raise RecipeError(path, "start_urls", str(exc)) from None
         filled = data["start_urls"] != written
     else:
         filled = False
     try:
-        recipe = Recipe(**data, path=path)
+        # The variables reach request options through the context: their
+        # filled values are kept apart from what the recipe file says.
+        recipe = Recipe.model_validate({**data, "path": path}, context={"variables": variables or {}})
         recipe._placeholders_filled = filled
         return recipe
     except ValidationError as exc:

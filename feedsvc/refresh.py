@@ -19,15 +19,17 @@ from urllib.parse import urljoin
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
+from feedsvc.errors import FeedsvcError, FetchAuthRequired, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
 from feedsvc.item_merge import bounded
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, DETAIL_PAGE, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_feed
 from feedsvc.politeness import PoliteFetcher
 from feedsvc.reading import PageReading, read_article, read_auto, read_listing
+from feedsvc.recipe_fetch import RecipeFetcher
 from feedsvc.recipes import Recipe
 from feedsvc.retention import cap_source, within_retention
+from feedsvc.rules import RuleSet, sift
 from feedsvc.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -153,9 +155,10 @@ class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
                  listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600,
-                 outlets_per_source_max: int | None = None):
+                 outlets_per_source_max: int | None = None, rules: RuleSet | None = None):
         self.store = store
         self.outlets_per_source_max = outlets_per_source_max
+        self.rules = rules or RuleSet()  # the service's, applied with each recipe's own
         # Leases in the store make "one refresh of a source at a time" hold
         # across processes and machines; the in-process locks below order
         # this process's own threads before they ask the store.
@@ -170,12 +173,14 @@ class Refresher:
         self.concurrency = max(1, concurrency)
         self.rng = rng or random.Random()
         self.fetcher = PoliteFetcher(self.fetch_settings)
+        self.recipe_fetcher = RecipeFetcher(self.fetcher)  # a recipe's request options over the fetcher
         self.client = self.fetcher.client
         self._locks = {source_id: threading.Lock() for source_id in self.recipes}
         self._stopping = threading.Event()
         self._claiming = threading.Lock()  # held while refresh_due runs, so stop() can wait for it
 
     def close(self) -> None:
+        self.recipe_fetcher.close()
         self.fetcher.close()
 
     def stop(self, wait: bool = False) -> None:
@@ -300,8 +305,9 @@ class Refresher:
         interval = timedelta(minutes=recipe.refresh_interval_minutes)
         try:
             harvest = self._harvest(recipe, conditional=not force)
+            records, blocked = sift((self.rules, recipe.rules), harvest.records)
             self._renew_lease(recipe.id)  # still ours before anything is written
-            records, date_warnings = bounded(harvest.records, started)
+            records, date_warnings = bounded(records, started)
             harvest.warnings.extend(date_warnings)
             for warning in date_warnings:
                 log.info("time_refused source=%s detail=%s", recipe.id, warning)
@@ -322,6 +328,8 @@ class Refresher:
             return self._failed(recipe, InternalError(f"{type(exc).__name__}: {exc}"), started, clock, interval)
         self.store.mark_gone(harvest.gone, started)
         self._keep_reading_state(recipe, harvest, started)
+        if harvest.records:
+            self._count_blocked(recipe, blocked)
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
         if result.outlets_refused:
             harvest.warnings.append(outlets_refused_warning(result.outlets_refused, self.outlets_per_source_max,
@@ -335,6 +343,12 @@ class Refresher:
                  recipe.id, report.new, report.updated, report.pages, len(harvest.gone), len(report.warnings),
                  report.duration_seconds)
         return report
+
+    def _count_blocked(self, recipe: Recipe, blocked: list[ItemRecord]) -> None:
+        urls = list(dict.fromkeys(r.url for r in blocked))  # a listing entry and its article are one item
+        self.store.set_blocked(recipe.id, len(urls))
+        if urls:
+            log.info("items_blocked source=%s count=%d first=%s", recipe.id, len(urls), urls[0])
 
     def _failed(self, recipe: Recipe, exc: FeedsvcError, started: datetime, clock: float,
                 interval: timedelta) -> RefreshReport:
@@ -361,7 +375,7 @@ class Refresher:
         if harvest.pages:
             self._renew_lease(recipe.id)
         send = validators if harvest.conditional and any(validators) else None
-        page = self.fetcher.fetch(url, send, obey_robots=recipe.obey_robots_txt)
+        page = self.recipe_fetcher.fetch(recipe, url, send)
         harvest.pages += 1
         return page
 
@@ -429,6 +443,8 @@ class Refresher:
             tally.parsed += 1
             harvest.records.extend(_article_records(self._read_article(recipe, article_page, harvest), recipe.id))
             harvest.remember(article_page)
+        except FetchAuthRequired:
+            raise  # the login is gone: every page would fail the same way
         except RecipeMismatch as exc:
             tally.mismatches.append(exc)
             harvest.warnings.append(str(exc))
@@ -494,8 +510,8 @@ class Refresher:
             found = harvest.read(read_article(page.content, page.final_url, recipe, page.charset)).article
             if not found.body_html:
                 raise RecipeMismatch(page.url, "no article body found on the entry's page")
-        except LeaseLost:
-            raise
+        except (LeaseLost, FetchAuthRequired):
+            raise  # lost the source, or the login: every page would fail the same way
         except FeedsvcError as exc:
             harvest.linked_failed += 1
             harvest.warnings.append(str(exc))

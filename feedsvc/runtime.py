@@ -21,6 +21,7 @@ from feedsvc.metrics import Metrics
 from feedsvc.recipes import Recipe, RecipeFolder, load_recipes, read_recipe_folder
 from feedsvc.refresh import Refresher
 from feedsvc.reloader import RecipeReloader
+from feedsvc.rules import RuleSet, parse_rule_set
 from feedsvc.store import Store
 
 EXTENSION = "feedsvc"
@@ -90,6 +91,7 @@ class Service:
                               concurrency=settings["REFRESH_CONCURRENCY"],
                               lease_seconds=settings["LEASE_SECONDS"],
                               outlets_per_source_max=settings["OUTLETS_PER_SOURCE_MAX"],
+                              rules=service_rules(settings),
                               listeners=[metrics.observe_refresh, *_listeners(settings, store)])
         service = cls(settings, store, refresher, metrics)
         service.reloader = RecipeReloader(settings["RECIPES_PATH"], settings.get("RECIPE_VARIABLES"),
@@ -118,7 +120,17 @@ def fetch_settings(settings: Settings) -> FetchSettings:
         user_agent=settings["USER_AGENT"] or DEFAULT_USER_AGENT,
         allowed_networks=settings["FETCH_ALLOWED_NETWORKS"],
         host_delay_seconds=settings["FETCH_HOST_DELAY_SECONDS"],
+        proxy_from_environment=settings["FETCH_PROXY_FROM_ENVIRONMENT"],
+        browser_pages=settings["BROWSER_PAGES"],
     )
+
+
+def service_rules(settings: Mapping[str, object]) -> RuleSet:
+    """FEEDSVC_RULES, or a start-up error naming the rule at fault."""
+    try:
+        return parse_rule_set(settings.get("RULES") or {})
+    except ValueError as exc:
+        raise ValueError(f"FEEDSVC_RULES: {exc}") from None
 
 
 def database_url_for(settings: Mapping[str, object]) -> str:

@@ -55,6 +55,8 @@ sources = Table(
     # From the last refresh that read pages: fields by origin (selector,
     # extractor), linked pages read and failed. See feedsvc.reading.
     Column("read_stats", JSON),
+    # Items the rules kept out of the store (feedsvc.rules), all time.
+    Column("blocked_items", Integer, nullable=False, server_default="0"),
     Index("ix_sources_next_run_at", "next_run_at"),
 )
 
@@ -126,6 +128,15 @@ store_state = Table(
 # when the store is first started.
 store_settings = Table(
     "store_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Secrets generated once and shared by every process of the store: the
+# image proxy's signing key when FEEDSVC_SECRET_KEY is not set.
+store_secrets = Table(
+    "store_secrets",
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),

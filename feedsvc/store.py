@@ -26,7 +26,8 @@ from feedsvc.item_rows import (ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, 
                                stored)
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally
-from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_settings, store_state
+from feedsvc.schema import (http_validators, insert_if_absent, items, sources, store_secrets, store_settings,
+                            store_state)
 from feedsvc.xmlchars import strip_invalid
 
 
@@ -53,6 +54,7 @@ class SourceState:
     lease_holder: str | None = None
     lease_expires_at: datetime | None = None
     read_stats: dict | None = None  # see Store.save_read_stats
+    blocked_items: int = 0
 
 
 class Store:
@@ -413,13 +415,7 @@ class Store:
                 doomed |= set(conn.execute(select(items.c.id).where(items.c.source_id == source_id)
                                            .order_by(items.c.sort_at.desc(), items.c.id.desc())
                                            .offset(max_items)).scalars())
-            tally = OutletTally()
-            for chunk in _chunks(sorted(doomed), 500):
-                tally.removed_rows(conn, items.c.id.in_(chunk))
-                conn.execute(items.delete().where(items.c.id.in_(chunk)))
-            if doomed:
-                tally.apply(conn)
-                self._bump_version(conn)
+            self._delete_ids(conn, doomed)
         return len(doomed)
 
     def _shown_by_default_feeds(self, conn: Connection, limit: int) -> set[int]:
@@ -437,6 +433,53 @@ class Store:
     def count_items(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(items)).scalar_one()
+
+    # -- rules and shared secrets ----------------------------------------------
+
+    def set_blocked(self, source_id: str, count: int) -> None:
+        """How many items the rules kept out at the source's last refresh
+        that read any page (a total would count the same item each time)."""
+        self._update_source(source_id, blocked_items=count)
+
+    def item_records(self, source_id: str, after_id: int = 0, limit: int = 500) -> list[tuple[int, ItemRecord]]:
+        """A source's stored items as records, by id, `limit` after `after_id`:
+        what rules are applied to again."""
+        query = (select(items.c.id, items.c.url, items.c.title, items.c.summary, items.c.body_html,
+                        items.c.author, items.c.outlet, items.c.detail)
+                 .where(items.c.source_id == source_id, items.c.id > after_id).order_by(items.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [(row.id, ItemRecord(url=row.url, source_id=source_id, title=row.title, detail=row.detail,
+                                        summary=row.summary, body_html=row.body_html, author=row.author,
+                                        outlet=row.outlet)) for row in conn.execute(query)]
+
+    def delete_items(self, ids: Sequence[int]) -> int:
+        """Delete items by id (outlet counts follow); returns how many went."""
+        with self._writer() as conn, conn.begin():
+            return self._delete_ids(conn, ids)
+
+    def _delete_ids(self, conn: Connection, ids) -> int:
+        """Delete items by id inside the caller's transaction, outlet counts
+        and the store version following."""
+        deleted = 0
+        tally = OutletTally()
+        for chunk in _chunks(sorted(set(ids)), 500):
+            tally.removed_rows(conn, items.c.id.in_(chunk))
+            deleted += conn.execute(items.delete().where(items.c.id.in_(chunk))).rowcount
+        if deleted:
+            tally.apply(conn)
+            self._bump_version(conn)
+        return deleted
+
+    def shared_secret(self, key: str, make) -> str:
+        """The secret stored under `key`, made by `make()` and kept the first
+        time any process asks: every process of this store gets the same."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(store_secrets.c.value).where(store_secrets.c.key == key)).scalar()
+        if found is not None:
+            return found
+        with self._writer() as conn, conn.begin():
+            insert_if_absent(conn, store_secrets, "key", {"key": key, "value": make()})
+            return conn.execute(select(store_secrets.c.value).where(store_secrets.c.key == key)).scalar_one()
 
 
 def _free_second(conn: Connection, at: datetime, downward: bool, own: int | None = None) -> datetime:

@@ -8,7 +8,7 @@ from flask import Flask, Response
 from feedsvc.feedcache import FeedCache, VersionWatcher
 from feedsvc.render import FragmentCache
 from feedsvc.runtime import EXTENSION
-from feedsvc.web import admin, api, cors, feeds, pages, security
+from feedsvc.web import admin, api, cors, feeds, images, pages, security
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.fastpath import FeedFastPath
 from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FEED_ID_AUTHORITY, FRAGMENT_CACHE, TRUSTED_PROXIES
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     _settle_feed_ids(app)
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
+    images.init_app(app)
     app.register_error_handler(UnicodeDecodeError, _undecodable_request)
     app.extensions[FRAGMENT_CACHE] = FragmentCache()
     # Last, so it sits in front of everything Flask does for a request.

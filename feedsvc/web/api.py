@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.auth import Decision, check_bearer
 from feedsvc.feedcache import RenderedFeed
+from feedsvc.filtered_feed import query_items_matching
 from feedsvc.models import DEFAULT_ZONE, StoredItem
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request, parse_page
 from feedsvc.render import FORMATS, feed_updated
@@ -203,7 +204,9 @@ def _item(item: StoredItem, zones) -> dict:
 
 def _build_items(feed_request, args: list[tuple[str, str]]) -> RenderedFeed:
     rt = runtime()
-    found = converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
+    scan = current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"]
+    found = converted(query_items_matching(rt.store, feed_request.items, scan), feed_request.convert,
+                      outlet_directory())
     cursor = next_url = None
     if len(found) == feed_request.items.limit:  # a full page: there may be older items
         cursor = encode_cursor(found[-1])

@@ -14,10 +14,12 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.feed_ids import feed_id
 from feedsvc.feedcache import RenderedFeed
+from feedsvc.filtered_feed import query_feed_matching, query_items_matching
 from feedsvc.models import DEFAULT_ZONE
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import FORMATS, OPML_TYPE, FeedMeta, feed_updated, render_feed, render_opml
 from feedsvc.web.feed_page import PAGE_TYPE, render_page, wants_page
+from feedsvc.web.images import with_proxied_images
 from feedsvc.web.state import (FEED_RESPONSE, base_url, feed_cache, feed_id_authority, fragment_cache,
                                outlet_directory, runtime)
 from feedsvc.web.subscriptions import opml_groups
@@ -42,8 +44,9 @@ def converted(items, convert: str | None, directory):
     """Items with their text converted (`convert=t2s|s2t`) and their outlet
     shown under its display name, as every feed and the API show them."""
     convert_text = _converter(convert).convert if convert else (lambda text: text)
-    return [replace(i, title=convert_text(i.title), summary=convert_text(i.summary) if i.summary else None,
-                    outlet=directory.display_name(i.outlet)) for i in items]
+    return with_proxied_images([replace(i, title=convert_text(i.title),
+                                        summary=convert_text(i.summary) if i.summary else None,
+                                        outlet=directory.display_name(i.outlet)) for i in items])
 
 
 def max_age(source_ids) -> int:
@@ -79,7 +82,11 @@ def _entries(fmt: str, feed_request, directory):
         reused[ref.seq] = fragment
         return False
 
-    pairs = runtime().store.query_feed(feed_request.items, lacking)
+    if feed_request.items.patterns or feed_request.items.exclude_patterns:
+        pairs = query_feed_matching(runtime().store, feed_request.items,
+                                    current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"])
+    else:
+        pairs = runtime().store.query_feed(feed_request.items, lacking)
     fresh = iter(converted([item for _, item in pairs if item is not None], convert, directory))
     return [(ref, None if item is None else next(fresh)) for ref, item in pairs], reused, key
 
@@ -152,7 +159,8 @@ def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | 
 def _build_page(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None) -> RenderedFeed:
     """The feed as a web page, for browsers (feedsvc.web.feed_page)."""
     rt = runtime()
-    items = converted(rt.store.query_items(feed_request.items), feed_request.convert, outlet_directory())
+    found = query_items_matching(rt.store, feed_request.items, current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"])
+    items = converted(found, feed_request.convert, outlet_directory())
     meta = _meta(fmt, title, path_stem, feed_request, source_id, items)
     sources = {i.source_id for i in items} | ({source_id} if source_id else set())
     zones = {rt.recipes[s].zone for s in sources if s in rt.recipes}

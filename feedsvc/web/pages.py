@@ -31,6 +31,7 @@ ERROR_WORDS = {
     "refused": "the address is not one feedsvc will open",
     "address_refused": "the site's address is on a private network, which is not allowed",
     "robots": "the site's robots.txt asks not to fetch this page",
+    "auth": "the site asks for a login: renew the recipe's cookies or headers",
     "parse": "the page could not be read",
     "recipe_mismatch": "the recipe no longer matches the page",
     "internal": "feedsvc itself failed (see its log)",

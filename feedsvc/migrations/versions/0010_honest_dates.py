@@ -15,8 +15,8 @@
   before this revision keeps the tagging authority its feed ids had
   (`feedsvc,2026`) until the operator sets FEEDSVC_FEED_ID_AUTHORITY.
 
-Revision ID: 0009_honest_dates
-Revises: 0008_recipe_fingerprints
+Revision ID: 0010_honest_dates
+Revises: 0009_rules_and_secrets
 """
 
 from datetime import timedelta
@@ -24,8 +24,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_honest_dates"
-down_revision = "0008_recipe_fingerprints"
+revision = "0010_honest_dates"
+down_revision = "0009_rules_and_secrets"
 branch_labels = None
 depends_on = None
 
