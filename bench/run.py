@@ -89,12 +89,23 @@ def targets(groups: dict) -> list[dict]:
                      "status": status, "margin": margin})
 
     serve = groups.get("serve", {})
-    add("cached feed ≥ 0.6× nginx req/s", _get(serve, "ratio_200"), 0.6, True,
-        f"{_get(serve, 'ratio_200')}× ({_get(serve, 'runs', 'feedsvc_200', 'rps')} vs "
-        f"{_get(serve, 'runs', 'nginx_200', 'rps')} req/s)")
-    add("304 ≥ 0.6× nginx req/s", _get(serve, "ratio_304"), 0.6, True,
-        f"{_get(serve, 'ratio_304')}× ({_get(serve, 'runs', 'feedsvc_304', 'rps')} vs "
-        f"{_get(serve, 'runs', 'nginx_304', 'rps')} req/s)")
+    # Small feed (the demo's 11 items): ≥ 0.6× nginx for 200 and 304; the
+    # 50-item feed with bodies: ≥ 0.9× for 200, 304 and gzip. Where the bare
+    # callable on the same server is itself below a target, 90 % of that
+    # ceiling meets it.
+    for feed, kinds, target in (("small", ("200", "304"), 0.6), ("large", ("200", "304", "gzip"), 0.9)):
+        for kind in kinds:
+            ratio, bare = _get(serve, f"ratio_{feed}_{kind}"), _get(serve, f"bare_ratio_{feed}_{kind}")
+            share = _get(serve, f"ceiling_share_{feed}_{kind}")
+            goal, shown = target, f"{ratio}× ({_get(serve, 'runs', f'feedsvc_{feed}_{kind}', 'rps')} vs " \
+                f"{_get(serve, 'runs', f'nginx_{feed}_{kind}', 'rps')} req/s; bare callable {bare}×)"
+            value = ratio
+            if bare is not None and bare < target and share is not None:
+                value, goal, shown = share, 0.9, f"{share} of the bare callable's req/s ({ratio}× nginx; " \
+                    f"the bare callable itself {bare}×)"
+            label = {"small": "demo's 11-item feed", "large": "50-item feed with bodies"}[feed]
+            add(f"{label}, {kind}: ≥ {target}× nginx req/s (or ≥ 0.9 of the bare callable where it is below)",
+                value, goal, True, shown)
     regen = groups.get("regen", {})
     warm = _get(regen, "at_small", "atom_500", "warm", "total_ms")
     cold = _get(regen, "at_small", "atom_500", "cold", "total_ms")
@@ -139,22 +150,23 @@ def table(groups: dict) -> list[tuple[str, str, str]]:
     rows = []
     serve = groups.get("serve")
     if serve:
-        feed = serve["feed"]
-        rows.append(("serve", f"feed: {feed['path']}", f"{feed['entries']} entries, {feed['bytes']:,} B "
-                     f"({feed['gzip_bytes']:,} B gzipped)"))
-        for key, label in (("200", "200"), ("304", "304 (If-None-Match)"), ("gzip", "200 gzip")):
-            ours, theirs = serve["runs"][f"feedsvc_{key}"], serve["runs"][f"nginx_{key}"]
-            rows.append(("serve", f"{label}: feedsvc / nginx req/s",
-                         f"{ours.get('rps')} / {theirs.get('rps')} = {serve.get(f'ratio_{key}')}×"))
-            rows.append(("serve", f"{label}: feedsvc / nginx p99",
-                         f"{ours.get('p99_ms')} ms / {theirs.get('p99_ms')} ms"))
-            rows.append(("serve", f"{label}: requests per server CPU second",
-                         f"{ours.get('requests_per_cpu_second')} / {theirs.get('requests_per_cpu_second')} "
-                         f"= {serve.get(f'cpu_ratio_{key}')}×"))
-            bare = serve["runs"].get(f"bare_{key}")
-            if bare:
-                rows.append(("serve", f"{label}: same server, bare WSGI callable (ceiling) / nginx req/s",
-                             f"{bare.get('rps')} / {theirs.get('rps')} = {serve.get(f'bare_ratio_{key}')}×"))
+        for name, feed in serve["feeds"].items():
+            rows.append(("serve", f"{name} feed: {feed['path']}", f"{feed['entries']} entries, {feed['bytes']:,} B "
+                         f"({feed['gzip_bytes']:,} B gzipped)"))
+        for name in serve["feeds"]:
+            for key, label in (("200", "200"), ("304", "304 (If-None-Match)"), ("gzip", "200 gzip")):
+                runs = serve["runs"]
+                ours, theirs, bare = (runs[f"{who}_{name}_{key}"] for who in ("feedsvc", "nginx", "bare"))
+                rows.append(("serve", f"{name} {label}: feedsvc / nginx req/s",
+                             f"{ours.get('rps')} / {theirs.get('rps')} = {serve.get(f'ratio_{name}_{key}')}×"))
+                rows.append(("serve", f"{name} {label}: feedsvc / nginx p99",
+                             f"{ours.get('p99_ms')} ms / {theirs.get('p99_ms')} ms"))
+                rows.append(("serve", f"{name} {label}: requests per server CPU second",
+                             f"{ours.get('requests_per_cpu_second')} / {theirs.get('requests_per_cpu_second')} "
+                             f"= {serve.get(f'cpu_ratio_{name}_{key}')}×"))
+                rows.append(("serve", f"{name} {label}: same server, bare WSGI callable (ceiling) / nginx req/s",
+                             f"{bare.get('rps')} / {theirs.get('rps')} = {serve.get(f'bare_ratio_{name}_{key}')}×; "
+                             f"feedsvc at {serve.get(f'ceiling_share_{name}_{key}')} of it"))
     regen = groups.get("regen")
     if regen:
         small, large = regen["store_items"]

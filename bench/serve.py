@@ -1,12 +1,16 @@
-"""Group 1 (serve) and the web half of group 5 (memory): a 50-item outlet
-feed from the Procfile's `web:` process, against nginx serving the same
-bytes as a static file, with wrk on 127.0.0.1; and the same server command
-serving a bare WSGI callable (bench/bare_wsgi.py), the ceiling for any
-Python app behind that server."""
+"""Group 1 (serve) and the web half of group 5 (memory): two feeds from the
+Procfile's `web:` process, against nginx serving the same bytes as static
+files, with wrk on 127.0.0.1, all in one run: the demo's small feed (its 11
+items, where the cost per request dominates) and a 50-item outlet feed with
+bodies (where copying bytes does), each plain, gzipped and as a 304. nginx
+writes no access log, as feedsvc writes none. The same server command also
+serves a bare WSGI callable (bench/bare_wsgi.py) with the same bytes: the
+ceiling for any Python app behind that server."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -47,7 +51,7 @@ events {{ worker_connections 1024; }}
 http {{
     types {{ application/atom+xml atom; }}
     default_type application/octet-stream;
-    access_log {root}/access.log;
+    access_log off;  # feedsvc writes none either: a fair comparison
     client_body_temp_path {root}/tmp/body;
     proxy_temp_path {root}/tmp/proxy;
     fastcgi_temp_path {root}/tmp/fastcgi;
@@ -64,19 +68,22 @@ http {{
 """
 
 
-def start_nginx(nginx: str, folder: Path, body: bytes, gzip_body: bytes, workers: int) -> tuple[subprocess.Popen, int]:
+def start_nginx(nginx: str, folder: Path, files: dict[str, tuple[bytes, bytes]], workers: int
+                ) -> tuple[subprocess.Popen, int]:
+    """nginx serving each name's body, and its gzip bytes for gzip_static."""
     port = common.free_port()
-    # nginx's workers drop root for `nobody`: they must be able to read the file.
+    # nginx's workers drop root for `nobody`: they must be able to read the files.
     folder.parent.chmod(0o755)
     (folder / "www").mkdir(parents=True)
     (folder / "tmp").mkdir()
-    (folder / "www" / "feed.atom").write_bytes(body)
-    (folder / "www" / "feed.atom.gz").write_bytes(gzip_body)
+    for name, (body, gzip_body) in files.items():
+        (folder / "www" / name).write_bytes(body)
+        (folder / "www" / f"{name}.gz").write_bytes(gzip_body)
     conf = folder / "nginx.conf"
     conf.write_text(NGINX_CONF.format(workers=workers, root=folder, port=port), encoding="utf-8")
     proc = subprocess.Popen([nginx, "-p", str(folder), "-c", str(conf), "-g", "daemon off;"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    common.wait_http(f"http://127.0.0.1:{port}/feed.atom", 20, proc)
+    common.wait_http(f"http://127.0.0.1:{port}/{next(iter(files))}", 20, proc)
     return proc, port
 
 
@@ -104,48 +111,108 @@ def _measured(label: str, url: str, procs, tools: dict, seconds: int, headers=No
     return result
 
 
-def _bare(command: str, folder: Path, body: bytes, etag: str, tools: dict, seconds: int) -> dict:
-    """The same server command serving bench.bare_wsgi instead of feedsvc."""
-    import psutil
+KINDS = {"200": None, "304": "If-None-Match", "gzip": {"Accept-Encoding": "gzip"}}
+FEEDS = ("small", "large")
 
+
+def _headers(kind: str, etag: str) -> dict | None:
+    return {"If-None-Match": etag} if kind == "304" else KINDS[kind]
+
+
+def _start_bare(command: str, folder: Path, feeds: dict) -> tuple[subprocess.Popen, int]:
+    """The same server command serving bench.bare_wsgi instead of feedsvc."""
     target = command.rsplit(" ", 1)[1]
     bare_command = command[: -len(target)] + "'bench.bare_wsgi:create_app'"
     if "--factory" not in bare_command and "gunicorn" in bare_command:
         bare_command = bare_command[: -len("'bench.bare_wsgi:create_app'")] + "'bench.bare_wsgi:create_app()'"
-    (folder / "bare.atom").write_bytes(body)
+    served = {}
+    for name, feed in feeds.items():
+        (folder / f"bare-{name}.atom").write_bytes(feed["body"])
+        (folder / f"bare-{name}.atom.gz").write_bytes(feed["gzip_body"])
+        served[f"/{name}.atom"] = [str(folder / f"bare-{name}.atom"), str(folder / f"bare-{name}.atom.gz"),
+                                   feed["etag"]]
     port = common.free_port()
-    env = common.venv_env({"PORT": str(port), "BENCH_BARE_BODY": str(folder / "bare.atom"), "BENCH_BARE_ETAG": etag,
-                           "PYTHONPATH": str(common.REPO)})
+    env = common.venv_env({"PORT": str(port), "BENCH_BARE_FILES": json.dumps(served), "PYTHONPATH": str(common.REPO)})
     proc = subprocess.Popen(["sh", "-c", f"exec {bare_command}"], env=env, cwd=folder, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        common.wait_http(url, 60, proc)
-        workers = psutil.Process(proc.pid).children()
-        return {"bare_200": _measured("bare WSGI 200 (ceiling)", url, workers, tools, seconds),
-                "bare_304": _measured("bare WSGI 304 (ceiling)", url, workers, tools, seconds, {"If-None-Match": etag})}
-    finally:
-        common.stop_group(proc)
+    common.wait_http(f"http://127.0.0.1:{port}/small.atom", 60, proc)
+    return proc, port
+
+
+def _fill(folder: Path, items: int, out: dict) -> Path:
+    """400 seed-shaped items (the large feed: 50 of one outlet, with bodies)
+    and the demo's snapshot refreshed once (the small feed: its 11 items)."""
+    from feedsvc.app import create_app
+    from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
+
+    instance = folder / "instance"
+    recipes = common.write_recipes(folder / "recipes")
+    store = common.open_store(f"sqlite:///{instance / 'feedsvc.sqlite3'}")
+    started = time.perf_counter()
+    store.upsert_items([common.seed_record(i) for i in range(items)])
+    out["store_items"] = items
+    out["fill_seconds"] = round(time.perf_counter() - started, 2)
+    store.engine.dispose()
+    with SnapshotServer() as snapshot:
+        demo = (RECIPES_DIR / "iqilu-shandong.toml").read_text(encoding="utf-8")
+        (recipes / "iqilu-shandong.toml").write_text(demo.replace("{snapshot}", snapshot.base_url), encoding="utf-8")
+        app = create_app({"INSTANCE_PATH": str(instance), "RECIPES_PATH": str(recipes),
+                          "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0})
+        [report] = app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
+        assert report.status == "ok", report
+        app.extensions["feedsvc"].refresher.close()
+        app.extensions["feedsvc"].store.engine.dispose()
+    return recipes
+
+
+def _feed(url: str) -> dict:
+    status, headers, body = common.http_get(url)
+    assert status == 200, (status, body[:200])
+    etag = headers["etag"]
+    status_304, _, _ = common.http_get(url, {"If-None-Match": etag})
+    status_gz, gz_headers, gz_body = common.http_get(url, {"Accept-Encoding": "gzip"})
+    assert status_304 == 304 and status_gz == 200 and gz_headers.get("content-encoding") == "gzip"
+    assert gzip.decompress(gz_body) == body
+    return {"entries": body.count(b"<entry>") + body.count(b"<entry "), "bytes": len(body),
+            "gzip_bytes": len(gz_body), "etag": etag, "gzip_etag": gz_headers["etag"], "body": body,
+            "gzip_body": gz_body}
+
+
+def _ratios(out: dict) -> None:
+    """feedsvc / nginx and the bare callable / nginx per feed and kind, and
+    feedsvc's share of that ceiling."""
+    runs = out["runs"]
+    for feed in FEEDS:
+        for kind in KINDS:
+            ours, theirs, bare = (runs[f"{who}_{feed}_{kind}"] for who in ("feedsvc", "nginx", "bare"))
+            if ours.get("rps") and theirs.get("rps"):
+                out[f"ratio_{feed}_{kind}"] = round(ours["rps"] / theirs["rps"], 3)
+            if bare.get("rps") and theirs.get("rps"):
+                out[f"bare_ratio_{feed}_{kind}"] = round(bare["rps"] / theirs["rps"], 3)
+            if ours.get("rps") and bare.get("rps"):
+                out[f"ceiling_share_{feed}_{kind}"] = round(ours["rps"] / bare["rps"], 3)
+            if ours.get("requests_per_cpu_second") and theirs.get("requests_per_cpu_second"):
+                out[f"cpu_ratio_{feed}_{kind}"] = round(ours["requests_per_cpu_second"]
+                                                        / theirs["requests_per_cpu_second"], 3)
+    # The names earlier runs reported: the 50-item feed.
+    for kind in KINDS:
+        if f"ratio_large_{kind}" in out:
+            out[f"ratio_{kind}"] = out[f"ratio_large_{kind}"]
 
 
 def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
     import psutil
 
+    from feedsvc.outlets import slugify
+
     tools = common.ensure_tools("wrk", "nginx")
     workers = os.cpu_count() or 1
     folder = Path(tempfile.mkdtemp(prefix="feedsvc-bench-serve-"))
-    out: dict = {"seconds": seconds, "connections": 32, "wrk_threads": 2}
-    web = nginx_proc = None
+    out: dict = {"seconds": seconds, "connections": 32, "wrk_threads": 2, "nginx_access_log": "off"}
+    web = nginx_proc = bare_proc = None
     try:
         instance = folder / "instance"
-        recipes = common.write_recipes(folder / "recipes")
-        store = common.open_store(f"sqlite:///{instance / 'feedsvc.sqlite3'}")
-        started = time.perf_counter()
-        store.upsert_items([common.seed_record(i) for i in range(items)])
-        out["store_items"] = items
-        out["fill_seconds"] = round(time.perf_counter() - started, 2)
-        store.engine.dispose()
-
+        recipes = _fill(folder, items, out)
         command, procfile_workers = web_command(workers)
         out["procfile_workers"] = procfile_workers
         out["workers"] = workers
@@ -153,68 +220,49 @@ def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
         port = common.free_port()
         env = common.venv_env({"PORT": str(port), "FEEDSVC_INSTANCE_PATH": str(instance),
                                "FEEDSVC_RECIPES_PATH": str(recipes)})
-        # The Procfile's access log goes to stdout; here it is discarded.
         web = subprocess.Popen(["sh", "-c", f"exec {command}"], env=env, cwd=folder,
                                stdout=subprocess.DEVNULL, stderr=open(folder / "web.log", "wb"),
                                start_new_session=True)
         common.wait_http(f"http://127.0.0.1:{port}/healthz", 60, web)
-
-        from feedsvc.outlets import slugify
-
-        path = f"/feeds/outlet/{slugify(common.FEED_OUTLET)}.atom"
-        url = f"http://127.0.0.1:{port}{path}"
-        status, headers, body = common.http_get(url)
-        assert status == 200, (status, body[:200])
-        entries = body.count(b"<entry>") + body.count(b"<entry ")
-        etag = headers["etag"]
-        status_304, _, _ = common.http_get(url, {"If-None-Match": etag})
-        status_gz, gz_headers, gz_body = common.http_get(url, {"Accept-Encoding": "gzip"})
-        assert status_304 == 304 and status_gz == 200 and gz_headers.get("content-encoding") == "gzip"
-        assert gzip.decompress(gz_body) == body
-        out["feed"] = {"path": path, "entries": entries, "bytes": len(body), "gzip_bytes": len(gz_body),
-                       "etag": etag}
-        print(f"  feed {path}: {entries} entries, {len(body)} bytes ({len(gz_body)} gzipped)", flush=True)
+        paths = {"small": "/feeds/source/iqilu-shandong.atom",
+                 "large": f"/feeds/outlet/{slugify(common.FEED_OUTLET)}.atom"}
+        feeds = {name: _feed(f"http://127.0.0.1:{port}{path}") for name, path in paths.items()}
+        out["feeds"] = {name: {"path": paths[name], **{k: v for k, v in feed.items() if "body" not in k}}
+                        for name, feed in feeds.items()}
+        for name, feed in feeds.items():
+            print(f"  {name} feed {paths[name]}: {feed['entries']} entries, {feed['bytes']} bytes "
+                  f"({feed['gzip_bytes']} gzipped)", flush=True)
 
         master = psutil.Process(web.pid)
         web_workers = master.children()
-        nginx_proc, nginx_port = start_nginx(tools["nginx"], folder / "nginx", body, gz_body, workers)
-        nginx_url = f"http://127.0.0.1:{nginx_port}/feed.atom"
-        status, n_headers, n_body = common.http_get(nginx_url)
-        assert status == 200 and n_body == body, (status, len(n_body), n_headers)
-        n_etag = n_headers["etag"]
-        assert common.http_get(nginx_url, {"If-None-Match": n_etag})[0] == 304
+        nginx_proc, nginx_port = start_nginx(tools["nginx"], folder / "nginx",
+                                             {f"{n}.atom": (f["body"], f["gzip_body"]) for n, f in feeds.items()},
+                                             workers)
         nginx_procs = psutil.Process(nginx_proc.pid).children()
-
+        bare_proc, bare_port = _start_bare(command, folder, feeds)
+        bare_workers = psutil.Process(bare_proc.pid).children()
+        targets = {
+            "feedsvc": (lambda name: f"http://127.0.0.1:{port}{paths[name]}", web_workers,
+                        lambda name, kind: _headers(kind, feeds[name]["etag"])),
+            "nginx": (lambda name: f"http://127.0.0.1:{nginx_port}/{name}.atom", nginx_procs, None),
+            "bare": (lambda name: f"http://127.0.0.1:{bare_port}/{name}.atom", bare_workers,
+                     lambda name, kind: _headers(kind, feeds[name]["etag"])),
+        }
+        nginx_tags = {name: common.http_get(targets["nginx"][0](name))[1]["etag"] for name in feeds}
+        targets["nginx"] = (targets["nginx"][0], nginx_procs, lambda name, kind: _headers(kind, nginx_tags[name]))
         runs = out["runs"] = {}
-        runs["feedsvc_200"] = _measured("feedsvc 200", url, web_workers, tools, seconds)
-        runs["nginx_200"] = _measured("nginx 200", nginx_url, nginx_procs, tools, seconds)
-        runs["feedsvc_304"] = _measured("feedsvc 304 (If-None-Match)", url, web_workers, tools, seconds,
-                                        {"If-None-Match": etag})
-        runs["nginx_304"] = _measured("nginx 304 (If-None-Match)", nginx_url, nginx_procs, tools, seconds,
-                                      {"If-None-Match": n_etag})
-        runs["feedsvc_gzip"] = _measured("feedsvc gzip", url, web_workers, tools, seconds,
-                                         {"Accept-Encoding": "gzip"})
-        runs["nginx_gzip"] = _measured("nginx gzip (gzip_static)", nginx_url, nginx_procs, tools, seconds,
-                                       {"Accept-Encoding": "gzip"})
-        bare = _bare(command, folder, body, etag, tools, seconds)
-        runs.update(bare)
-        for kind in ("200", "304"):
-            if runs[f"bare_{kind}"].get("rps") and runs[f"nginx_{kind}"].get("rps"):
-                out[f"bare_ratio_{kind}"] = round(runs[f"bare_{kind}"]["rps"] / runs[f"nginx_{kind}"]["rps"], 3)
-        for kind in ("200", "304", "gzip"):
-            ours, theirs = runs[f"feedsvc_{kind}"], runs[f"nginx_{kind}"]
-            if ours.get("rps") and theirs.get("rps"):
-                out[f"ratio_{kind}"] = round(ours["rps"] / theirs["rps"], 3)
-            if ours.get("requests_per_cpu_second") and theirs.get("requests_per_cpu_second"):
-                out[f"cpu_ratio_{kind}"] = round(ours["requests_per_cpu_second"]
-                                                 / theirs["requests_per_cpu_second"], 3)
+        for name in FEEDS:
+            for kind in KINDS:
+                for who, (url_of, procs, headers_of) in targets.items():
+                    runs[f"{who}_{name}_{kind}"] = _measured(f"{who} {name} {kind}", url_of(name), procs, tools,
+                                                             seconds, headers_of(name, kind))
+        _ratios(out)
 
         if profile:
             prof: dict = {}
-            with profiling.sampling(web_workers[0].pid, 5, prof, "feedsvc_200", gil=True):
+            url = targets["feedsvc"][0]("small")
+            with profiling.sampling(web_workers[0].pid, 5, prof, "feedsvc_small_200", gil=True):
                 common.wrk(url, seconds=6, wrk_path=tools["wrk"])
-            with profiling.sampling(web_workers[0].pid, 5, prof, "feedsvc_304", gil=True):
-                common.wrk(url, seconds=6, headers={"If-None-Match": etag}, wrk_path=tools["wrk"])
             out["profile"] = prof
             for key, summary in prof.items():
                 profiling.print_summary(key, summary)
@@ -227,7 +275,7 @@ def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
         print(f"  peak RSS: web worker(s) {out['memory']['web_worker_peak_rss_mb']} MB, "
               f"master {out['memory']['web_master_peak_rss_mb']} MB", flush=True)
     finally:
-        for proc in (web, nginx_proc):
+        for proc in (web, nginx_proc, bare_proc):
             if proc is not None:
                 common.stop_group(proc)
         shutil.rmtree(folder, ignore_errors=True)

@@ -256,11 +256,14 @@ def _serving_app(config: dict):
 
 
 def _print_demo_urls(base: str, snapshot_base: str, outlets) -> None:
+    from feedsvc.web.subscriptions import count_words, outlet_url
+
     click.echo(f"Snapshot site: {snapshot_base}/shandong/yaowen/index.shtml")
     click.echo(f"Index: {base}/")
     click.echo(f"All items: {base}/feeds/all.atom")
+    click.echo(f"Every outlet feed, for a reader: {base}/feeds.opml")
     for outlet in outlets:
-        click.echo(f"{outlet.name} ({outlet.count}): {base}/feeds/outlet/{outlet.slug}.atom")
+        click.echo(f"{outlet.name} ({count_words(outlet.count)}): {outlet_url(base, outlet.slug)}")
     click.echo("Other commands see this data with --demo, e.g. `feedsvc --demo outlets`.")
     sys.stdout.flush()
 

@@ -15,6 +15,8 @@ from feedsvc.render import FORMATS
 from feedsvc.runtime import EXTENSION
 
 MANIFEST = ".feedsvc-export.json"
+# feeds.opml lists the outlet feeds, feeds-more.opml the others (feedsvc.web.subscriptions).
+OPML_FILES = ("feeds.opml", "feeds-more.opml")
 
 
 @dataclass
@@ -22,6 +24,7 @@ class ExportResult:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     skipped_all: bool = False
+    pinged: bool = False  # the hub was told of the feed files written
 
 
 def _paths(app) -> list[str]:
@@ -30,7 +33,14 @@ def _paths(app) -> list[str]:
     # Slugs, not names, for file names: static hosts and URLs stay ASCII.
     stems = ["feeds/all", *(f"feeds/outlet/{o.slug}" for o in directory),
              *(f"feeds/source/{source_id}" for source_id in rt.recipes)]
-    return [*(f"{stem}.{fmt}" for stem in stems for fmt in FORMATS), "feeds.opml"]
+    return [*(f"{stem}.{fmt}" for stem in stems for fmt in FORMATS), *OPML_FILES]
+
+
+def _pinged(app, base_url: str) -> bool:
+    """Exported files name the hub only when the hub hears of their changes:
+    WEBSUB_EXPORT_BASE_URL names where they are served."""
+    export_base = (app.config.get("WEBSUB_EXPORT_BASE_URL") or "").rstrip("/")
+    return bool(app.config["WEBSUB_HUB"]) and export_base == base_url
 
 
 def _write_if_changed(target: Path, body: bytes, hashes: dict, name: str, result: ExportResult) -> None:
@@ -59,12 +69,19 @@ def export_feeds(app, folder: Path, base_url: str) -> ExportResult:
         return result
     hashes = manifest.get("files", {})
     app.config["BASE_URL"] = base_url  # self links point at the static host
+    pinged = _pinged(app, base_url)
+    if not pinged:
+        app.config["WEBSUB_HUB"] = None  # a hub that never hears of these files must not be named in them
     client = app.test_client()
+    feeds_written = []
     for path in _paths(app):
         response = client.get(f"/{path}")
         if response.status_code != 200:
             raise RuntimeError(f"/{path} answered {response.status_code}: {response.get_data(as_text=True)}")
+        before = len(result.written)
         _write_if_changed(folder / path, response.data, hashes, path, result)
+        if len(result.written) > before and path not in OPML_FILES:
+            feeds_written.append(f"{base_url}/{path}")
     # The stylesheet the Atom and RSS files name, and the CSS it links, so
     # browsers show them as pages there too.
     for name in ("feed.xsl", "feed.css"):
@@ -72,4 +89,11 @@ def export_feeds(app, folder: Path, base_url: str) -> ExportResult:
         _write_if_changed(folder / "static" / name, static.read_bytes(), hashes, f"static/{name}", result)
     manifest_path.write_text(json.dumps({"store_version": version, "base_url": base_url, "files": hashes},
                                         indent=1))
+    if pinged and feeds_written:
+        import httpx
+
+        from feedsvc.websub import publish
+
+        with httpx.Client(trust_env=False) as http:
+            result.pinged = publish(http, app.config["WEBSUB_HUB"], feeds_written)
     return result

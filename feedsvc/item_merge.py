@@ -7,7 +7,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from feedsvc.models import ItemRecord
+from feedsvc.models import FIRST_SEEN, ItemRecord
 from feedsvc.outlet_stats import OutletTally
 from feedsvc.parsers.text import OUTLET_NAME_MAX_CHARS, clean_name
 from feedsvc.search import author_keys, search_text
@@ -15,8 +15,19 @@ from feedsvc.times import describe, plausible, window_text
 
 # A change to these is a change readers see: it moves updated_at.
 CONTENT_FIELDS = ("title", "summary", "body_html")
-MERGED_FIELDS = ("title", "summary", "body_html", "author", "outlet", "editors", "image_url", "published_at",
-                  "published_precision")
+MERGED_FIELDS = ("title", "summary", "body_html", "author", "author_email", "outlet", "editors", "image_url",
+                 "published_at", "published_precision")
+# How one source read an item's outlet is kept from other sources' readings
+# of it: overlapping feeds must not move each other's items between outlets.
+SOURCE_OWNED_FIELDS = ("outlet",)
+
+
+def entry_updated(published: datetime | None, first_seen: datetime, changed: datetime | None) -> datetime:
+    """An entry's `updated`: the later of its published time (first seen
+    when the page gave none) and its last content change after that, so an
+    unchanged 2019 item says 2019 in both."""
+    shown = published or first_seen
+    return max(shown, changed) if changed else shown
 
 
 def mint_guid(url: str) -> str:
@@ -42,8 +53,10 @@ def bounded(records: list[ItemRecord], now: datetime) -> tuple[list[ItemRecord],
 def new_row(record: ItemRecord, now: datetime) -> dict:
     """The columns a record is inserted with (the store adds the id)."""
     values = record_values(record)
+    if values["published_at"] is None:
+        values["published_precision"] = FIRST_SEEN  # the store says the time shown is first seen
     values.update(guid=mint_guid(record.url), url=record.url, source_id=record.source_id, detail=record.detail,
-                  first_seen_at=now, updated_at=now, sort_at=values["published_at"] or now,
+                  first_seen_at=now, updated_at=values["published_at"] or now, sort_at=values["published_at"] or now,
                   search_text=search_text(values["title"], values["summary"]),
                   author_keys=author_keys(values["author"]))
     return values
@@ -65,6 +78,7 @@ def record_values(record: ItemRecord) -> dict:
         "summary": record.summary,
         "body_html": record.body_html,
         "author": record.author,
+        "author_email": record.author_email,
         "outlet": record.outlet,
         "editors": list(record.editors),
         "image_url": record.image,
@@ -78,9 +92,12 @@ def merge_changes(row: dict, record: ItemRecord) -> dict:
     listing entry after the full article) only fills gaps."""
     incoming = record_values(record)
     outranks = record.detail >= row["detail"]
+    other_source = record.source_id != row["source_id"]
     changes = {}
     for name in MERGED_FIELDS:
         new = incoming[name]
+        if other_source and name in SOURCE_OWNED_FIELDS and row[name]:
+            continue
         if new in (None, "", []) or new == row[name]:
             continue
         if outranks or row[name] in (None, "", []):
@@ -92,6 +109,21 @@ def merge_changes(row: dict, record: ItemRecord) -> dict:
     if record.detail > row["detail"]:
         changes["detail"] = record.detail
     return changes
+
+
+def date_changes(row: dict, changes: dict, now: datetime, revised: bool) -> None:
+    """What `changes` do to the item's times: a content change is recorded
+    as changed_at when it `revised` what readers were shown (the same kind
+    of page saying something new; not the article read for the first time
+    after its listing entry); the entry's updated follows published and
+    changed_at; the feed order follows published."""
+    if revised and any(name in changes for name in CONTENT_FIELDS):
+        changes["changed_at"] = now
+    if "published_at" in changes:
+        changes["sort_at"] = changes["published_at"]
+    if "changed_at" in changes or "published_at" in changes:
+        merged = {**row, **changes}
+        changes["updated_at"] = entry_updated(merged["published_at"], merged["first_seen_at"], merged.get("changed_at"))
 
 
 def derive_search_columns(changes: dict, merged: dict) -> None:

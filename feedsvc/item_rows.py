@@ -8,7 +8,7 @@ items without one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, Select, Text, cast, column, func, select, table
@@ -20,7 +20,8 @@ from feedsvc.schema import items
 c = items.c
 # What a StoredItem needs, and the revision; not the search columns.
 ITEM_COLUMNS = (c.id, c.guid, c.url, c.source_id, c.title, c.summary, c.body_html, c.author, c.outlet, c.editors,
-                c.published_at, c.published_precision, c.first_seen_at, c.updated_at, c.image_url, c.revision)
+                c.published_at, c.published_precision, c.first_seen_at, c.updated_at, c.image_url, c.revision,
+                c.author_email)
 REF_COLUMNS = (c.id, c.revision, c.source_id, c.outlet, c.sort_at, c.updated_at)
 # SQLite's keyword indexes over search_text, rowid = items.id: trigrams
 # (migration 0004) and pairs of characters (0005).
@@ -134,12 +135,22 @@ def feed_select(q: ItemQuery, columns=ITEM_COLUMNS, index: str | None = None) ->
             .order_by(c.sort_at.desc(), c.id.desc()).limit(q.limit))
 
 
+def newer_select(q: ItemQuery, than: tuple[datetime, int], count: int) -> Select:
+    """The `count` items next newer than `than` (sort time, id), oldest
+    first, under q's filters: what the page before q's shows."""
+    at, item_id = than
+    newer = (c.sort_at > at) | ((c.sort_at == at) & (c.id > item_id))
+    return (select(*REF_COLUMNS).where(c.gone_at.is_(None), newer, *conditions(replace(q, before=None)))
+            .order_by(c.sort_at.asc(), c.id.asc()).limit(count))
+
+
 def stored(row) -> StoredItem:
     (seq, guid, url, source_id, title, summary, body_html, author, outlet, editors, published, precision,
-     first_seen, updated, image, _revision) = row
+     first_seen, updated, image, _revision, author_email) = row
     return StoredItem(guid=guid, url=url, source_id=source_id, title=title, summary=summary, body_html=body_html,
                       author=author, outlet=outlet, editors=tuple(editors or ()), published=published,
-                      precision=precision, first_seen=first_seen, updated=updated, seq=seq, image=image)
+                      precision=precision, first_seen=first_seen, updated=updated, seq=seq, image=image,
+                      author_email=author_email)
 
 
 def ref_of(row) -> ItemRef:

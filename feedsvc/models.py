@@ -14,8 +14,14 @@ DEFAULT_ZONE_NAME = "Asia/Shanghai"
 DEFAULT_ZONE = ZoneInfo(DEFAULT_ZONE_NAME)
 
 # "second": the page gave a time of day; "day": it gave only a date, which
-# feeds show at 00:00 in the recipe's time zone.
-Precision = Literal["second", "day"]
+# feeds show at 00:00 in the recipe's time zone; "seen" (stored items only):
+# no time was given, and feeds show the time the item was first seen.
+Precision = Literal["second", "day", "seen"]
+FIRST_SEEN: Precision = "seen"
+
+# Categories carrying the outlet (来源) name use this scheme, so readers,
+# tests and feedsvc reading its own feeds back can tell them from any other.
+OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
 
 # How much of an item a page told us. A full article outranks a listing
 # entry, so a listing seen later never overwrites what the article said.
@@ -58,6 +64,7 @@ class Article:
     language: str | None = None
     image: str | None = None  # lead image: first body image, else og:image
     related: tuple[ListingEntry, ...] = ()
+    author_email: str | None = None  # a feed's author address, apart from the name
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class ItemRecord:
     editors: tuple[str, ...] = ()
     published: Timestamp | None = None
     image: str | None = None
+    author_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,12 @@ class StoredItem:
     updated: datetime
     seq: int
     image: str | None = None
+    author_email: str | None = None
+
+    @property
+    def shown_published(self) -> datetime:
+        """What feeds show as published: the page's time, else first seen."""
+        return self.published or self.first_seen
 
 
 @dataclass

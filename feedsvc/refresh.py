@@ -83,7 +83,7 @@ def _article_records(article: Article, source_id: str, detail: int = DETAIL_ARTI
     own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=detail,
                      summary=article.summary, body_html=article.body_html, author=article.author,
                      outlet=article.outlet, editors=article.editors, published=article.published,
-                     image=article.image)
+                     image=article.image, author_email=article.author_email)
     related = [_entry_record(e, source_id) for e in article.related if e.link != article.url]
     return [own, *reversed(related)]
 
@@ -91,6 +91,14 @@ def _article_records(article: Article, source_id: str, detail: int = DETAIL_ARTI
 def _entry_record(entry: ListingEntry, source_id: str) -> ItemRecord:
     return ItemRecord(url=entry.link, source_id=source_id, title=entry.title, detail=DETAIL_LISTING,
                       summary=entry.summary, outlet=entry.outlet, published=entry.published)
+
+
+def own_outlet(recipe: Recipe) -> str:
+    """The outlet of a source's items that no page names one for (the
+    store gives it, see Store.upsert_items), so every item has one and the
+    outlet feeds together hold each item once: the recipe's `outlet`, else
+    the source's name."""
+    return recipe.outlet or recipe.name
 
 
 @dataclass
@@ -304,7 +312,8 @@ class Refresher:
             for warning in date_warnings:
                 log.info("time_refused source=%s detail=%s", recipe.id, warning)
             result = self.store.upsert_items(within_retention(records, recipe, started),
-                                             outlets_max=self.outlets_per_source_max, default_outlet=recipe.outlet)
+                                             outlets_max=self.outlets_per_source_max,
+                                             default_outlet=own_outlet(recipe))
             cap_source(self.store, recipe)
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
@@ -324,7 +333,7 @@ class Refresher:
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
         if result.outlets_refused:
             harvest.warnings.append(outlets_refused_warning(result.outlets_refused, self.outlets_per_source_max,
-                                                            recipe.outlet))
+                                                            own_outlet(recipe)))
             log.warning("outlets_refused source=%s count=%d limit=%s", recipe.id, len(result.outlets_refused),
                         self.outlets_per_source_max)
         report = RefreshReport(recipe.id, "ok", new=result.new, updated=result.updated,

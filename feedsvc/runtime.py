@@ -150,11 +150,8 @@ def _listeners(settings: Settings, store: Store) -> list:
     from feedsvc.outlets import OutletDirectory
     from feedsvc.websub import Publisher
 
-    def outlet_slug(name: str) -> str | None:
-        outlet = OutletDirectory(store.outlets(), settings["OUTLET_ALIASES"]).owner(name)
-        return outlet.slug if outlet else None
-
-    return [Publisher(hub, settings["BASE_URL"], outlet_slug)]
+    aliases = settings["OUTLET_ALIASES"]
+    return [Publisher(hub, settings["BASE_URL"], lambda: OutletDirectory(store.outlets(), aliases))]
 
 
 def _load(settings: Settings) -> RecipeFolder:

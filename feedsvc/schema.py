@@ -72,6 +72,7 @@ items = Table(
     Column("summary", Text),
     Column("body_html", Text),
     Column("author", Text),
+    Column("author_email", Text),  # kept apart from the name: RSS <author> wants it
     Column("outlet", Text),
     Column("editors", JSON, nullable=False, default=list),
     Column("image_url", Text),
@@ -82,6 +83,11 @@ items = Table(
     Column("published_precision", String(8)),
     Column("detail", Integer, nullable=False),
     Column("first_seen_at", UTCDateTime, nullable=False),
+    # The last change readers see (title, summary, body) after the item was
+    # first seen; none while it is as first seen.
+    Column("changed_at", UTCDateTime),
+    # What feeds show as the entry's updated: the later of published (else
+    # first seen) and changed_at (feedsvc.item_merge.entry_updated).
     Column("updated_at", UTCDateTime, nullable=False),
     # published_at when known, else first_seen_at: the feed order.
     Column("sort_at", UTCDateTime, nullable=False),
@@ -91,6 +97,7 @@ items = Table(
     # Moves on every change to the item: rendered entries are reused until it does.
     Column("revision", Integer, nullable=False, server_default="0"),
     Index("ix_items_sort", "sort_at", "id"),
+    Index("ix_items_updated_at", "updated_at"),  # each item's updated is a second of its own
     Index("ix_items_outlet_sort", "outlet", "sort_at", "id"),
     Index("ix_items_source_sort", "source_id", "sort_at", "id"),
 )
@@ -115,6 +122,15 @@ store_state = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+# Text facts about the store, e.g. the tagging authority of feed ids, fixed
+# when the store is first started.
+store_settings = Table(
+    "store_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # Secrets generated once and shared by every process of the store: the

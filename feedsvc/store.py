@@ -11,7 +11,7 @@ item that has not changed. Items are deleted only by retention (`prune`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -20,12 +20,14 @@ from sqlalchemy.engine import Connection
 from feedsvc import migrate, outlet_stats
 from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
-from feedsvc.item_merge import (CONTENT_FIELDS, cleaned, derive_search_columns, merge_changes, new_row,
+from feedsvc.item_merge import (CONTENT_FIELDS, cleaned, date_changes, derive_search_columns, merge_changes, new_row,
                                 tally_change)
-from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, ref_of, stored
+from feedsvc.item_rows import (ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, newer_select, ref_of,
+                               stored)
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.outlet_stats import OutletStat, OutletTally
-from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_secrets, store_state
+from feedsvc.schema import (http_validators, insert_if_absent, items, sources, store_secrets, store_settings,
+                            store_state)
 from feedsvc.xmlchars import strip_invalid
 
 
@@ -194,10 +196,12 @@ class Store:
     def upsert_items(self, records: Sequence[ItemRecord], now: datetime | None = None, *,
                      outlets_max: int | None = None, default_outlet: str | None = None) -> UpsertResult:
         """Insert new items and merge what pages say about known ones, in
-        one transaction. `updated_at` moves only when title, summary or body
-        change. Names are cleaned first (item_merge.cleaned); a source that
-        already names `outlets_max` outlets gets no new one: such records go
-        to `default_outlet`, and the names are in `outlets_refused`."""
+        one transaction. An item's updated time moves only when title,
+        summary or body change (see item_merge.date_changes). Names are
+        cleaned first (item_merge.cleaned); a source that already names
+        `outlets_max` outlets gets no new one: such records go to
+        `default_outlet`, and the names are in `outlets_refused`. An item
+        that no page gave an outlet gets `default_outlet` too."""
         now = now or utcnow()
         result = UpsertResult()
         if not records:
@@ -215,6 +219,10 @@ class Store:
             tally = OutletTally()
             for record in records:
                 row = rows.get(record.url)
+                if record.outlet is None and default_outlet and not (row and row["outlet"]):
+                    # Every item has one outlet. Only an item with none takes the
+                    # default: a page naming none must not undo an outlet another named.
+                    record = replace(record, outlet=default_outlet)
                 if row is None:
                     rows[record.url] = row = self._insert(conn, record, now)
                     touched_new.add(record.url)
@@ -225,12 +233,14 @@ class Store:
                 if not changes:
                     continue
                 if any(name in changes for name in CONTENT_FIELDS):
-                    changes["updated_at"] = now
                     result.outlets_changed.update({row["outlet"], changes.get("outlet")})
                     if record.url not in touched_new:
                         touched_updated.add(record.url)
-                if "published_at" in changes:
-                    changes["sort_at"] = changes["published_at"]
+                # An item first stored by this same write is as first seen.
+                revised = record.url not in touched_new and record.detail == row["detail"]
+                date_changes(row, changes, now, revised)
+                if "updated_at" in changes:
+                    changes["updated_at"] = _free_second(conn, changes["updated_at"], downward=False, own=row["id"])
                 tally_change(tally, row, changes)
                 derive_search_columns(changes, {**row, **changes})
                 conn.execute(update(items).where(items.c.id == row["id"])
@@ -246,6 +256,7 @@ class Store:
 
     def _insert(self, conn: Connection, record: ItemRecord, now: datetime) -> dict:
         values = new_row(record, now)
+        values["updated_at"] = _free_second(conn, values["updated_at"], downward=values["published_at"] is None)
         values["id"] = conn.execute(insert(items).values(**values)).inserted_primary_key[0]
         return values
 
@@ -293,6 +304,29 @@ class Store:
             elif ref.seq not in wanted:
                 out.append((ref, None))
         return out
+
+    def newer_refs(self, query: ItemQuery, than: ItemRef, count: int) -> list[ItemRef]:
+        """Up to `count` items next newer than `than` under the query's
+        filters, oldest first: where the page before a paged feed's starts."""
+        with self.engine.connect() as conn:
+            statement = newer_select(query, (than.sort_at, than.seq), count)
+            return [ItemRef(*row) for row in conn.execute(statement)]
+
+    # -- text facts about the store ------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(store_settings.c.value).where(store_settings.c.key == key)).scalar()
+
+    def keep_setting(self, key: str, value: str, replace: bool = False) -> str:
+        """Record `value` under `key` unless one is there (or `replace`);
+        returns what the store holds, which a process starting at the same
+        time may have written first."""
+        with self._writer() as conn, conn.begin():
+            if replace:
+                conn.execute(update(store_settings).where(store_settings.c.key == key).values(value=value))
+            insert_if_absent(conn, store_settings, "key", {"key": key, "value": value})
+            return conn.execute(select(store_settings.c.value).where(store_settings.c.key == key)).scalar_one()
 
     def outlets(self) -> list[OutletStat]:
         """Every outlet with visible items: its item count, newest item
@@ -446,6 +480,24 @@ class Store:
         with self._writer() as conn, conn.begin():
             insert_if_absent(conn, store_secrets, "key", {"key": key, "value": make()})
             return conn.execute(select(store_secrets.c.value).where(store_secrets.c.key == key)).scalar_one()
+
+
+def _free_second(conn: Connection, at: datetime, downward: bool, own: int | None = None) -> datetime:
+    """`at` to the second, or the nearest second no other item's updated
+    holds: readers and validators (W3C DuplicateUpdated) take entries that
+    share one updated for copies. Pages often give only the day or the
+    minute, and items first seen in one refresh share their time. Later
+    seconds for a time from a page (a day's items stay in their day); for
+    a first-seen time, earlier ones, which never lie in the future."""
+    at = at.replace(microsecond=0)
+    step = timedelta(seconds=-1 if downward else 1)
+    window = (at + step * 3600, at) if downward else (at, at + step * 3600)
+    others = items.c.id != own if own is not None else items.c.id.is_not(None)
+    used = set(conn.execute(select(items.c.updated_at).where(items.c.updated_at >= window[0],
+                                                             items.c.updated_at <= window[1], others)).scalars())
+    while at in used:
+        at += step
+    return at
 
 
 def _chunks(values: list, size: int):

@@ -10,15 +10,18 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from feedsvc.models import RefreshReport
+from feedsvc.outlets import OutletDirectory
 from feedsvc.render import FORMATS
 
 log = logging.getLogger(__name__)
 
 
 def changed_topics(base_url: str, report: RefreshReport, outlet_slug: Callable[[str], str | None]) -> list[str]:
-    """Feed URLs whose content a refresh changed: everything, its source,
-    and the outlets of the items it added or changed, by their slugs (the
-    URLs the feeds name as self), `outlet_slug` mapping a stored name."""
+    """Every URL the feeds a refresh changed are advertised at (their
+    canonical URLs: name and alias URLs of an outlet feed redirect to its
+    slug URL, so subscribers never hold them): everything, its source, and
+    the outlets of the items it added or changed, by their slugs,
+    `outlet_slug` mapping a stored name (aliases resolved)."""
     slugs = sorted({slug for slug in map(outlet_slug, report.outlets_changed) if slug})
     stems = ["/feeds/all", f"/feeds/source/{quote(report.source_id)}", *(f"/feeds/outlet/{slug}" for slug in slugs)]
     return [f"{base_url.rstrip('/')}{stem}.{fmt}" for stem in stems for fmt in FORMATS]
@@ -43,12 +46,19 @@ def publish(client: httpx.Client, hub_url: str, topics: Iterable[str]) -> bool:
 
 
 class Publisher:
-    """A refresh listener: pings the hub when a refresh changed items."""
+    """A refresh listener: pings the hub when a refresh changed items.
+    `outlets` gives the outlet directory as it is after the refresh."""
 
-    def __init__(self, hub_url: str, base_url: str, outlet_slug: Callable[[str], str | None]):
-        self.hub_url, self.base_url, self.outlet_slug = hub_url, base_url, outlet_slug
+    def __init__(self, hub_url: str, base_url: str, outlets: Callable[[], OutletDirectory]):
+        self.hub_url, self.base_url, self.outlets = hub_url, base_url, outlets
         self.client = httpx.Client(trust_env=False)
 
     def __call__(self, report: RefreshReport) -> None:
         if report.status == "ok" and (report.new or report.updated):
-            publish(self.client, self.hub_url, changed_topics(self.base_url, report, self.outlet_slug))
+            directory = self.outlets()
+
+            def outlet_slug(name: str) -> str | None:
+                outlet = directory.owner(name)
+                return outlet.slug if outlet else None
+
+            publish(self.client, self.hub_url, changed_topics(self.base_url, report, outlet_slug))

@@ -7,10 +7,12 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from conftest import parse_strict
 from fetching_support import Site, refresher
 from feedsvc.errors import ParseError
 from feedsvc.parsers import parse_feed
@@ -190,3 +192,57 @@ def test_big5_corpus_feed_is_usable():
 def test_not_a_feed_is_a_parse_error():
     with pytest.raises(ParseError, match="not a usable feed"):
         parse_feed(b"<html><body>hello</body></html>", "http://127.0.0.1/x", headers={"content-type": "text/html"})
+
+
+def test_rss_author_with_an_address_is_a_name_and_an_address(site, tmp_path):
+    """`<author>a@example.com (刘一颖)</author>`: the name is 刘一颖, the address
+    kept apart; feeds write it back as RSS author (with the address) or
+    dc:creator (a name alone), and as Atom's name and email."""
+    from feedsvc.models import StoredItem
+    from feedsvc.render import FeedMeta, render_atom, render_rss
+
+    site.page("/rss", RSS, content_type="application/rss+xml")
+    r = refresher(tmp_path, feed_recipe("rss", site.url("/rss")))
+    r.refresh_source("rss")
+    first = _by_url(r)["http://example.com/1"]
+    assert (first.author, first.author_email) == ("刘一颖", "a@example.com")
+    meta = FeedMeta("tag:example.org,2026:/t", "t", "http://x/t", "http://x/", "x")
+    rss = render_rss(meta, [first]).decode()
+    assert "<author>a@example.com (刘一颖)</author>" in rss and "dc:creator" not in rss.split("<item>")[1]
+    assert "<name>刘一颖</name><email>a@example.com</email>" in render_atom(meta, [first]).decode()
+    named = StoredItem(**{**first.__dict__, "author_email": None})
+    assert parse_strict(render_rss(meta, [named])).entries[0].author == "刘一颖"
+    assert "<author>" not in render_rss(meta, [named]).decode()
+
+
+def test_feedsvc_reads_its_own_feeds_outlets_back(site, tmp_path):
+    """A feed feedsvc wrote, read by another feedsvc: each item keeps the
+    outlet it was filed under, not the feed's title (`全部 · feedsvc`)."""
+    from feedsvc.models import StoredItem
+    from feedsvc.render import FeedMeta, render_atom, render_json, render_rss
+
+    t = datetime(2019, 10, 23, 1, 0, tzinfo=timezone.utc)
+    items = [StoredItem(guid=f"urn:uuid:{n}", url=f"http://example.com/own/{n}", source_id="s", title=f"条目{n}",
+                        summary=None, body_html=None, author=None, outlet=outlet, editors=(), published=t,
+                        precision="second", first_seen=t, updated=t, seq=n)
+             for n, outlet in enumerate(["鲁网", "胶东在线"])]
+    meta = FeedMeta("tag:example.org,2026:/feeds/all", "全部 · feedsvc", "http://x/all", "http://x/", "feedsvc")
+    for fmt, body, content_type in (("atom", render_atom(meta, items), "application/atom+xml"),
+                                    ("rss", render_rss(meta, items), "application/rss+xml"),
+                                    ("json", render_json(meta, items), "application/feed+json")):
+        site.page(f"/own.{fmt}", body, content_type=content_type)
+    r = refresher(tmp_path, *(feed_recipe(f"own-{fmt}", site.url(f"/own.{fmt}")) for fmt in ("atom", "rss", "json")))
+    for fmt in ("atom", "rss", "json"):
+        r.refresh_source(f"own-{fmt}")
+    assert {i.url: i.outlet for i in r.store.query_items()} == {
+        "http://example.com/own/0": "鲁网", "http://example.com/own/1": "胶东在线"}
+
+
+def test_overlapping_feed_sources_keep_their_own_outlets(site, tmp_path):
+    site.page("/a", RSS, content_type="application/rss+xml")
+    site.page("/b", RSS, content_type="application/rss+xml")
+    r = refresher(tmp_path, feed_recipe("a", site.url("/a"), 'outlet = "甲报"'),
+                  feed_recipe("b", site.url("/b"), 'outlet = "乙报"'))
+    r.refresh_source("a")
+    r.refresh_source("b")
+    assert {(i.source_id, i.outlet) for i in r.store.query_items()} == {("a", "甲报")}

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from datetime import date, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -90,7 +90,10 @@ def test_outlet_feeds_serve_the_articles(portal):
                       "RECIPES_RELOAD_SECONDS": 0})
     client = app.test_client()
     for story in STORIES:
-        response = client.get(f"/feeds/outlet/{quote(story.outlet)}.atom")
+        # The name URL moves to the outlet's one URL, its slug's.
+        moved = client.get(f"/feeds/outlet/{quote(story.outlet)}.atom")
+        assert moved.status_code == 301, story.outlet
+        response = client.get(urlsplit(moved.location).path)
         assert response.status_code == 200, story.outlet
         links = {entry.link for entry in parse_strict(response.data).entries}
         assert site.base_url + story.path in links

@@ -22,7 +22,7 @@ SEED_URL = "https://news.iqilu.com/shandong/yaowen/2019/1023/4371235.shtml"
 
 def feed_paths(fmt: str) -> list[str]:
     return [f"/feeds/all.{fmt}", f"/feeds/source/iqilu-shandong.{fmt}",
-            *(f"/feeds/outlet/{quote(o)}.{fmt}" for o in OUTLETS)]
+            *(f"/feeds/outlet/{slugify(o)}.{fmt}" for o in OUTLETS)]
 
 
 def own_path(path: str) -> str:
@@ -98,16 +98,35 @@ def test_per_source_feed(seeded_app):
     assert response.status_code == 404 and "iqilu-shandong" in response.get_data(as_text=True)
 
 
-def test_opml_lists_every_outlet_and_source(seeded_app):
-    response = seeded_app.test_client().get("/feeds.opml")
+def _opml_groups(client, path: str) -> dict:
+    response = client.get(path)
     assert response.status_code == 200 and response.content_type.startswith("text/x-opml")
     root = etree.fromstring(response.data)
     assert root.tag == "opml" and root.get("version") == "2.0" and root.findtext("head/title")
-    groups = {g.get("text"): g.findall("outline") for g in root.find("body").findall("outline")}
-    assert {o.get("text") for o in groups["Outlets"]} == set(OUTLETS)
-    assert [o.get("xmlUrl").rsplit("/", 1)[1] for o in groups["Sources"]] == ["iqilu-shandong.atom"]
+    return {g.get("text"): g.findall("outline") for g in root.find("body").findall("outline")}
+
+
+def test_opml_lists_the_outlet_feeds_and_a_second_one_the_others(seeded_app):
+    """The outlet feeds hold every item once: /feeds.opml lists only them
+    (readers import every outline whatever its group); everything and the
+    source feeds are in /feeds-more.opml."""
     client = seeded_app.test_client()
-    for outline in groups["Outlets"] + groups["Sources"]:
+    groups = _opml_groups(client, "/feeds.opml")
+    assert list(groups) == ["Outlets"]
+    assert {o.get("text") for o in groups["Outlets"]} == set(OUTLETS)
+    assert {o.get("xmlUrl") for o in groups["Outlets"]} == {
+        f"http://localhost/feeds/outlet/{slugify(o)}.atom" for o in OUTLETS}  # canonical URLs
+    assert {o.get("text"): o.get("description") for o in groups["Outlets"]}["新华网"] == "1 item"
+    assert {o.get("text"): o.get("description") for o in groups["Outlets"]}["鲁网"] == "3 items"
+    more = _opml_groups(client, "/feeds-more.opml")
+    assert [o.get("xmlUrl").rsplit("/", 1)[1] for o in more["Sources"]] == ["iqilu-shandong.atom"]
+    assert [o.get("xmlUrl") for o in more["All items"]] == ["http://localhost/feeds/all.atom"]
+    total = 0
+    for outline in groups["Outlets"]:
+        path = outline.get("xmlUrl").removeprefix("http://localhost")
+        total += len(parse_strict(client.get(path).data).entries)
+    assert total == 11  # every item once
+    for outline in more["Sources"] + more["All items"]:
         assert outline.get("type") == "rss"
         path = outline.get("xmlUrl").removeprefix("http://localhost")
         assert len(parse_strict(client.get(path).data).entries) >= 1
@@ -122,12 +141,12 @@ def test_lead_image_becomes_enclosure_thumbnail_and_json_image(tmp_path, site_di
     demo_app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
     client = demo_app.test_client()
     image = "https://news.iqilu.com/img/2019/lead.jpg"  # resolved against the canonical URL
-    atom = parse_strict(client.get(f"/feeds/outlet/{quote('大众日报')}.atom").data)
+    atom = parse_strict(client.get("/feeds/outlet/dazhong-ribao.atom").data)
     seed = next(e for e in atom.entries if e.link == SEED_URL)
     assert [e.href for e in seed.enclosures] == [image] and seed.enclosures[0].type == "image/jpeg"
     assert seed.media_thumbnail[0]["url"] == image
     validate_atom(client.get("/feeds/all.atom").data, tmp_path)
-    rss = parse_strict(client.get(f"/feeds/outlet/{quote('大众日报')}.rss").data)
+    rss = parse_strict(client.get("/feeds/outlet/dazhong-ribao.rss").data)
     assert next(e for e in rss.entries if e.link == SEED_URL).enclosures[0].href == image
     items = client.get("/feeds/all.json").get_json()["items"]
     assert next(i for i in items if i["url"] == SEED_URL)["image"] == image

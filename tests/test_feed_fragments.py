@@ -4,8 +4,6 @@ renders from nothing."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from conftest import parse_strict, validate_atom
 from feedsvc.app import create_app
 from feedsvc.models import DETAIL_ARTICLE, ItemRecord
@@ -13,7 +11,7 @@ from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FRAGMENT_CACHE
 
 PATHS = [f"/feeds/all.{fmt}" for fmt in ("atom", "rss", "json")] + [
-    f"/feeds/outlet/{quote('鲁网')}.atom", "/feeds/all.rss?convert=s2t", "/feeds/all.atom?limit=3",
+    f"/feeds/outlet/luwang.atom", "/feeds/all.rss?convert=s2t", "/feeds/all.atom?limit=3",
     "/feeds/source/iqilu-shandong.json?q=山东"]
 
 

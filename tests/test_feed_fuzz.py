@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,7 +15,7 @@ KEYS = st.sampled_from(["outlet", "source", "q", "exclude", "author", "since", "
 VALUES = st.one_of(st.text(max_size=30), st.sampled_from(
     ["7d", "0h", "2019-10-23", "2019-10-23T08:00:00+08:00", "鲁网", "jiaodong-zaixian", "t2s", "1", "500",
      "-1", "%", "_", "\x00", "iqilu-shandong", "9999999999999999999999d", "MjAxOQ"]))
-PATHS = st.sampled_from(["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", f"/feeds/outlet/{quote('鲁网')}.atom",
+PATHS = st.sampled_from(["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", f"/feeds/outlet/luwang.atom",
                          "/feeds/outlet/luwang.json", "/feeds/source/iqilu-shandong.rss", "/feeds.opml"])
 
 

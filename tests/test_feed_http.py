@@ -7,10 +7,12 @@ import gzip
 import threading
 import time
 
+import lxml.html
 import pytest
 
 from conftest import parse_strict
 from feedsvc.app import create_app
+from feedsvc.render import ATOM_TYPE, JSON_TYPE, RSS_TYPE
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FEED_CACHE
 
@@ -127,17 +129,81 @@ READER_ACCEPTS = ["application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1", 
                   "application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, */*;q=0.2"]
 
 
-@pytest.mark.parametrize("fmt", ["atom", "rss"])
-def test_browsers_get_the_styled_feed_readers_the_feed_type(seeded_app, fmt):
+@pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
+def test_browsers_get_a_page_readers_the_feed(seeded_app, fmt):
+    """No XSLT needed: a browser (HTML first in Accept) gets an HTML page of
+    the same items; every feed reader gets the feed; Vary and the tags keep
+    caches and 304s apart."""
     client = seeded_app.test_client()
     page = client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT})
-    assert page.content_type == "application/xml; charset=utf-8" and "Accept" in page.headers["Vary"]
-    assert b'<?xml-stylesheet type="text/xsl" href="http://localhost/static/feed.xsl"?>' in page.data
-    assert client.get("/static/feed.xsl").status_code == 200
+    assert page.content_type == "text/html; charset=utf-8" and "Accept" in page.headers["Vary"]
+    html = lxml.html.fromstring(page.data)
+    assert len(html.cssselect("article.entry")) == 11 and b"xml-stylesheet" not in page.data
+    subscribe = {a.get("href") for a in html.cssselect("a.subscribe")}
+    assert subscribe == {f"http://localhost/feeds/all.{f}" for f in ("atom", "rss", "json")}
+    # Day-only items show as dates, times in the feed's zone, not ISO stamps.
+    shown = [t.text for t in html.cssselect("article.entry time")]
+    assert "2019-10-23" in shown and not any("T" in text for text in shown)
     for accept in READER_ACCEPTS:
         headers = {"Accept": accept} if accept else {}
         feed = client.get(f"/feeds/all.{fmt}", headers=headers)
-        assert feed.content_type == f"application/{fmt}+xml; charset=utf-8", accept
-        assert feed.data == page.data and feed.headers["ETag"] != page.headers["ETag"]
-    assert client.get("/feeds/all.json", headers={"Accept": BROWSER_ACCEPT}).content_type.startswith(
-        "application/feed+json")
+        assert feed.content_type.startswith({"atom": ATOM_TYPE, "rss": RSS_TYPE, "json": JSON_TYPE}[fmt]), accept
+        assert "Accept" in feed.headers["Vary"] and feed.headers["ETag"] != page.headers["ETag"]
+        again = client.get(f"/feeds/all.{fmt}", headers={**headers, "If-None-Match": feed.headers["ETag"]})
+        assert again.status_code == 304
+    again = client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT, "If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304
+    # A reader's tag never gets a browser a 304 for the page, nor the other way round.
+    assert client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT, "If-None-Match": feed.headers["ETag"]}
+                      ).status_code == 200
+
+
+def test_cors_preflight_and_exposed_validators(seeded_app):
+    """A web reader's conditional fetch from another origin: the preflight
+    allows If-None-Match and If-Modified-Since; ETag, Last-Modified and
+    Link are readable; every answer (304 and errors too) says so."""
+    client = seeded_app.test_client()
+    for path in ("/feeds/all.atom", "/feeds/outlet/luwang.json", "/feeds.opml", "/api/items"):
+        preflight = client.options(path, headers={"Origin": "https://reader.example", "Access-Control-Request-Method":
+                                                  "GET", "Access-Control-Request-Headers": "if-none-match"})
+        assert preflight.status_code in (200, 204), path
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+        allowed = {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+        assert {"if-none-match", "if-modified-since"} <= allowed
+        assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+        assert int(preflight.headers["Access-Control-Max-Age"]) > 0
+    first = client.get("/feeds/all.atom", headers={"Origin": "https://reader.example"})
+    exposed = {h.strip() for h in first.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"ETag", "Last-Modified", "Link"} <= exposed
+    again = client.get("/feeds/all.atom", headers={"Origin": "https://reader.example",
+                                                   "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in again.headers["Access-Control-Expose-Headers"]
+    assert client.get("/feeds/outlet/nope.atom").headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in client.get("/").headers  # the index is no API
+
+
+def test_paging_links_are_stable_under_new_items(refreshed_app):
+    """RFC 5005 section 3: first, next and previous links. A page URL shows
+    the same items after new ones arrive, and previous leads back."""
+    from feedsvc.models import ItemRecord
+
+    client = refreshed_app.test_client()
+
+    def page(url: str):
+        feed = parse_strict(client.get(url.removeprefix("http://localhost")).data)
+        return [e.id for e in feed.entries], {l.rel: l.href for l in feed.feed.links if l.rel != "alternate"}
+
+    first_ids, first_links = page("/feeds/all.atom?limit=4")
+    assert "previous" not in first_links and first_links["first"] == "http://localhost/feeds/all.atom?limit=4"
+    second_ids, second_links = page(first_links["next"])
+    third_ids, third_links = page(second_links["next"])
+    assert second_links["first"] == first_links["first"] and second_links["previous"] == first_links["first"]
+    assert page(third_links["previous"])[0] == second_ids  # previous of the third page is the second
+    assert len(set(first_ids + second_ids + third_ids)) == 11
+    store = refreshed_app.extensions["feedsvc"].store
+    store.sync_sources([])
+    store.upsert_items([ItemRecord(url=f"https://news.example/new/{n}", source_id="iqilu-shandong", title=f"新{n}",
+                                   detail=1, outlet="鲁网") for n in range(3)])
+    assert page(first_links["next"])[0] == second_ids  # the same page, however many arrived
+    assert page(third_links["previous"])[0] == second_ids

@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from conftest import parse_strict, validate_atom
+from feedsvc.outlets import slugify
 
 OUTLET_COUNTS = {"胶东在线": 2, "鲁网": 3, "中国山东网": 3, "新华网": 1, "大众日报": 2}
 SEED_URL = "https://news.iqilu.com/shandong/yaowen/2019/1023/4371235.shtml"
@@ -19,7 +20,7 @@ ATOM_NS = "{http://www.w3.org/2005/Atom}"
 
 
 def outlet_path(outlet: str, fmt: str = "atom") -> str:
-    return f"/feeds/outlet/{quote(outlet)}.{fmt}"
+    return f"/feeds/outlet/{slugify(outlet)}.{fmt}"
 
 
 def get_feed(client, path: str):
@@ -167,7 +168,7 @@ def test_server_error_source_keeps_items(tmp_path, httpserver, site_dir):
 
 
 def test_unknown_outlet_is_404_with_the_known_ones(seeded_app):
-    response = seeded_app.test_client().get(outlet_path("不存在的报"))
+    response = seeded_app.test_client().get(f"/feeds/outlet/{quote('不存在的报')}.atom")
     assert response.status_code == 404
     text = response.get_data(as_text=True)
     assert "不存在的报" in text and all(outlet in text for outlet in OUTLET_COUNTS)

@@ -29,7 +29,7 @@ LAYERS = [
     ("refresh", ["feedsvc.refresh", "feedsvc.retention", "feedsvc.reloader", "feedsvc.dry_run",
                  "feedsvc.rule_apply"]),
     ("runtime", ["feedsvc.runtime"]),
-    ("web, scheduler, commands", ["feedsvc.web", "feedsvc.images.proxy", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
+    ("web, scheduler, commands", ["feedsvc.web", "feedsvc.feed_ids", "feedsvc.images.proxy", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
                                    "feedsvc.metrics_port"]),
     ("app", ["feedsvc.app", "feedsvc.images.app", "feedsvc.images.process"]),
     # The process entry point: it builds the app it runs.

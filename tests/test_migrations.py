@@ -91,3 +91,33 @@ def test_db_upgrade_command(pg_database, monkeypatch):
     engine = make_engine(pg_database)
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
+
+
+def test_0008_dates_follow_the_rule_and_every_item_gets_an_outlet(database_url):
+    """Rows an older feedsvc wrote: updated = first seen for an item never
+    changed, later for one that changed; no outlet where the page gave none."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0005_bigram_index")
+    seen, published, changed = datetime(2026, 1, 1), datetime(2019, 10, 23), datetime(2026, 2, 1)
+    rows = [("unchanged", published, seen, None), ("changed", published, changed, "鲁网"),
+            ("timeless", None, seen, "鲁网")]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, name, kind, consecutive_failures) VALUES ('s', 'S', 'feed', 0)"))
+        for name, pub, updated, outlet in rows:
+            conn.execute(text(
+                "INSERT INTO items (guid, url, source_id, title, editors, detail, first_seen_at, updated_at, sort_at, "
+                "published_at, published_precision, outlet) VALUES (:guid, :url, 's', 't', '[]', 1, :seen, :updated, "
+                ":sort, :pub, :precision, :outlet)"),
+                {"guid": f"urn:{name}", "url": f"https://p/{name}", "seen": seen, "updated": updated,
+                 "sort": pub or seen, "pub": pub, "precision": "second" if pub else None, "outlet": outlet})
+    migrate.upgrade(engine)
+    store = Store(engine)
+    items = {i.guid.removeprefix("urn:"): i for i in store.query_items()}
+    assert items["unchanged"].updated.replace(tzinfo=None) == published
+    assert items["unchanged"].outlet == "S"  # its source's name
+    assert items["changed"].updated.replace(tzinfo=None) == changed
+    assert items["timeless"].updated.replace(tzinfo=None) == seen and items["timeless"].precision == "seen"
+    assert {o.name: o.count for o in store.outlets()} == {"S": 1, "鲁网": 2}
+    with engine.connect() as conn:  # an existing store keeps the authority its feed ids had
+        assert conn.execute(text("SELECT value FROM store_settings")).scalar_one() == "feedsvc,2026"
+    engine.dispose()

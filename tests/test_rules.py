@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import lxml.html
 import pytest
 from click.testing import CliRunner
 
@@ -204,6 +205,15 @@ def test_query_regex_filters(filter_app):
     assert _titles(filter_app, q="regex:新闻|消息", exclude="regex:济南") == ["山东新闻"]
     data = filter_app.test_client().get("/api/items", query_string={"q": "regex:^济南"}).get_json()
     assert [i["title"] for i in data["items"]] == ["济南消息"]
+
+
+def test_the_browser_view_shows_what_the_regex_filtered_feed_shows(filter_app):
+    """A browser opening a filtered feed URL gets a page of the same items."""
+    page = filter_app.test_client().get("/feeds/all.atom", query_string={"q": "regex:新闻|消息", "exclude": "regex:济南"},
+                                        headers={"Accept": "text/html,application/xml;q=0.9,*/*;q=0.8"})
+    assert page.content_type.startswith("text/html")
+    shown = [a.text_content().strip() for a in lxml.html.fromstring(page.data).cssselect("article.entry h2 a")]
+    assert shown == _titles(filter_app, q="regex:新闻|消息", exclude="regex:济南") == ["山东新闻"]
 
 
 def test_query_regex_pages_through_the_matches(filter_app):

@@ -45,7 +45,8 @@ def test_refetch_never_duplicates_and_keeps_updated(store):
     again = store.upsert_items([listing()], now=T0 + timedelta(hours=1))
     assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
     [item] = store.query_items()
-    assert item.updated == T0 and item.first_seen == T0
+    # An unchanged 2019 item says 2019 in updated too, not when it was first seen.
+    assert item.updated == item.published == datetime(2019, 10, 23, tzinfo=SHANGHAI) and item.first_seen == T0
 
 
 def test_listing_then_article_enriches_one_item(store):
@@ -57,7 +58,8 @@ def test_listing_then_article_enriches_one_item(store):
     assert after.guid == before.guid and after.first_seen == T0
     assert after.body_html == "<p>正文</p>" and after.author == "记者" and after.editors == ("杨凡",)
     assert after.precision == "second" and after.published == datetime(2019, 10, 23, 1, 12, 5, tzinfo=timezone.utc)
-    assert after.updated == T0 + timedelta(hours=1)
+    # Reading the article after its listing entry is no change of the item.
+    assert after.updated == after.published
 
 
 def test_listing_after_article_only_fills_gaps(store):
@@ -73,9 +75,37 @@ def test_updated_moves_only_on_title_summary_or_body(store):
     store.upsert_items([article()], now=T0)
     store.upsert_items([article(author="另一位", editors=("怀初侠",))], now=T0 + timedelta(hours=1))
     [item] = store.query_items()
-    assert item.author == "另一位" and item.updated == T0
+    assert item.author == "另一位" and item.updated == item.published
     store.upsert_items([article(title="新标题")], now=T0 + timedelta(hours=2))
     assert store.query_items()[0].updated == T0 + timedelta(hours=2)
+
+
+def test_item_without_a_time_shows_first_seen_as_both(store):
+    store.upsert_items([article(published=None)], now=T0)
+    [item] = store.query_items()
+    assert item.published is None and item.precision == "seen"  # the store says the time is first seen
+    assert item.shown_published == item.updated == item.first_seen == T0
+    # A time found later replaces first seen, and stays the updated time.
+    store.upsert_items([article()], now=T0 + timedelta(hours=1))
+    [item] = store.query_items()
+    assert item.precision == "second" and item.updated == item.published
+
+
+def test_updated_is_never_before_published(store):
+    store.upsert_items([article()], now=T0)
+    store.upsert_items([article(title="新标题")], now=T0 + timedelta(hours=1))
+    later = datetime(2026, 3, 1, tzinfo=timezone.utc)  # the page now names a later time, content unchanged
+    store.upsert_items([article(title="新标题", published=Timestamp(later))], now=T0 + timedelta(hours=2))
+    assert store.query_items()[0].updated == later
+
+
+def test_other_source_never_moves_an_items_outlet(store):
+    other = parse_recipe('id = "o"\nname = "O"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/o"]\n', "o.toml")
+    store.sync_sources([RECIPE, other])
+    store.upsert_items([article()], now=T0)
+    store.upsert_items([article(source_id="o", outlet="大众日报", title="新标题")], now=T0 + timedelta(hours=1))
+    [item] = store.query_items()
+    assert item.source_id == "s" and item.outlet == "鲁网" and item.title == "新标题"
 
 
 def test_guid_is_minted_once_and_stored(store):

@@ -10,7 +10,7 @@ import io
 from html import escape, unescape
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timezone
 
 import feedparser
@@ -18,7 +18,7 @@ import nh3
 
 from feedsvc.encoding import charset_from_content_type, detect_encoding, normalize_encoding
 from feedsvc.errors import ParseError
-from feedsvc.models import Article, Timestamp
+from feedsvc.models import OUTLET_SCHEME, Article, Timestamp
 from feedsvc.parsers.dates import from_utc_struct, parse_timestamp
 from feedsvc.parsers.sanitize import clean_fragment
 from feedsvc.parsers.text import shorten, squash
@@ -58,7 +58,8 @@ def _permalink(link: str | None, entry_id: str | None) -> str | None:
 
 
 def _article(link: str | None, title: str | None, summary_html: str | None, body_html: str | None,
-             author: str | None, published: Timestamp | None, outlet: str | None, base: str) -> Article | None:
+             author: str | None, published: Timestamp | None, outlet: str | None, base: str,
+             author_email: str | None = None) -> Article | None:
     url = absolute_http(link, base)
     if not url:
         return None
@@ -71,6 +72,7 @@ def _article(link: str | None, title: str | None, summary_html: str | None, body
         published=published,
         summary=summary,
         body_html=clean_fragment(body_html, url),
+        author_email=squash(author_email) or None,
     )
 
 
@@ -92,14 +94,34 @@ def _timestamp(entry) -> Timestamp | None:
     return None
 
 
+def _author(entry) -> tuple[str | None, str | None]:
+    """(name, e-mail). RSS's `<author>news@example.org (李四)</author>` is
+    an address with the name in parentheses: feedparser splits it, as it
+    does Atom's name and email; dc:creator is a name."""
+    detail = entry.get("author_detail") or {}
+    email = detail.get("email")
+    if email:
+        return detail.get("name") or None, email
+    return entry.get("author"), None
+
+
+def _own_outlet(entry) -> str | None:
+    """The outlet category of an entry feedsvc itself wrote."""
+    for tag in entry.get("tags") or ():
+        if tag.get("scheme") == OUTLET_SCHEME and squash(tag.get("term")):
+            return squash(tag.get("term"))
+    return None
+
+
 def _xml_entry(entry, base: str, outlet: str | None, feed_title: str | None) -> Article | None:
     content = entry.get("content") or []
     source = entry.get("source") or {}
     # Without a separate content element, RSS's description is the body, as readers show it.
     body = content[0].get("value") if content else entry.get("summary")
+    name, email = _author(entry)
     return _article(_permalink(entry.get("link"), entry.get("id")), entry.get("title"), entry.get("summary"),
-                    body, entry.get("author"), _timestamp(entry),
-                    outlet or squash(source.get("title")) or feed_title, base)
+                    body, name, _timestamp(entry),
+                    outlet or _own_outlet(entry) or squash(source.get("title")) or feed_title, base, email)
 
 
 def _response_headers(url: str, headers: dict[str, str] | None) -> dict[str, str]:
@@ -188,9 +210,10 @@ def _json_item(item: dict, base: str, outlet: str | None) -> Article | None:
     body = _string(item.get("content_html"))
     if not body and item.get("content_text"):
         body = "".join(f"<p>{escape(p)}</p>" for p in str(item["content_text"]).split("\n\n"))
+    own = item.get("_feedsvc") if isinstance(item.get("_feedsvc"), dict) else {}
     return _article(_permalink(_string(item.get("url")) or _string(item.get("external_url")), item.get("id")),
                     _string(item.get("title")), _string(item.get("summary")), body, _json_author(item), published,
-                    outlet, base)
+                    outlet or squash(_string(own.get("outlet"))) or None, base)
 
 
 def _parse_json(content: bytes, url: str, outlet: str | None) -> ParsedFeed:
@@ -204,7 +227,8 @@ def _parse_json(content: bytes, url: str, outlet: str | None) -> ParsedFeed:
     items = data.get("items") if isinstance(data.get("items"), list) else []
     cut = f"feed has {len(items)} entries; only the first {MAX_ENTRIES} were read" if len(items) > MAX_ENTRIES else None
     base = absolute_http(data.get("home_page_url"), url) or url
-    articles = (_json_item(item, base, outlet or title) for item in items[:MAX_ENTRIES])
+    articles = (_json_item(item, base, outlet) for item in items[:MAX_ENTRIES])
+    articles = (replace(a, outlet=a.outlet or title) if a else None for a in articles)
     return ParsedFeed(title, tuple(a for a in articles if a is not None), cut)
 
 

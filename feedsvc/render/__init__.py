@@ -1,10 +1,11 @@
 """Feed renderers: stored items and feed metadata in, bytes out. Pure,
 but for the cache of rendered entries an app may hand in."""
 
+from feedsvc.models import OUTLET_SCHEME
 from feedsvc.render.formats import FORMATS, Format
 from feedsvc.render.fragments import FragmentCache, render_feed
 from feedsvc.render.json import JSON_TYPE, render_json
-from feedsvc.render.meta import ATOM_TYPE, OUTLET_SCHEME, RSS_TYPE, FeedMeta, feed_updated
+from feedsvc.render.meta import ATOM_TYPE, RSS_TYPE, FeedMeta, feed_updated
 from feedsvc.render.opml import OPML_TYPE, OpmlOutline, render_opml
 from feedsvc.render.xml import render_atom, render_rss
 

@@ -81,4 +81,4 @@ def render_feed(fmt: str, meta: FeedMeta, entries: Sequence[tuple[object, Stored
         cache.put(key(ref), fragment)
         cache.stats.rendered += 1
         parts.append(fragment)
-    return spec.document(meta, feed_updated([ref for ref, _ in entries]), parts)
+    return spec.document(meta, feed_updated([ref for ref, _ in entries], meta.updated_when_empty), parts)

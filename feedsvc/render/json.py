@@ -23,8 +23,7 @@ def _item(item: StoredItem, meta: FeedMeta) -> dict:
         data["summary"] = item.summary
     if item.image:
         data["image"] = item.image
-    if item.published:
-        data["date_published"] = local_time(item.published, item, meta).isoformat()
+    data["date_published"] = local_time(item.shown_published, item, meta).isoformat()
     data["date_modified"] = local_time(item.updated, item, meta).isoformat()
     if item.author:
         data["authors"] = [{"name": item.author}]
@@ -54,6 +53,8 @@ def json_document(meta: FeedMeta, entries: Sequence[bytes]) -> bytes:
         feed["language"] = meta.language
     if meta.next_url:
         feed["next_url"] = meta.next_url
+    # feedsvc reading one of its own feeds back knows it by this.
+    feed["_feedsvc"] = {"generator": "feedsvc"}
     if meta.hub_url:
         feed["hubs"] = [{"type": "WebSub", "url": meta.hub_url}]
     head = json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

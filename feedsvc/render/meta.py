@@ -8,16 +8,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from feedsvc.models import DEFAULT_ZONE, StoredItem
-from feedsvc.times import EARLIEST, as_utc, shown_in
+from feedsvc.times import as_utc, shown_in
 
-# Categories carrying the outlet (来源) name use this scheme, so readers and
-# tests can tell them from any other category.
-OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
 
@@ -35,8 +32,14 @@ class FeedMeta:
     zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
     # The same feed in the other formats: (media type, URL).
     formats: Sequence[tuple[str, str]] = ()
-    next_url: str | None = None  # older items (RFC 5005 paging)
+    # RFC 5005 section 3 paging: the newest page, older items, newer items.
+    first_url: str | None = None
+    next_url: str | None = None
+    previous_url: str | None = None
     hub_url: str | None = None  # WebSub hub
+    # The feed's updated when it shows no entry: when its sources were last
+    # refreshed (never 1970).
+    updated_when_empty: datetime | None = None
     stylesheet_url: str | None = None  # XSLT that shows Atom/RSS as a page in browsers
 
 
@@ -56,10 +59,12 @@ def local_time(value: datetime, item: StoredItem, meta: FeedMeta) -> datetime:
     return shown
 
 
-def feed_updated(items: Iterable[StoredItem]) -> datetime:
-    """Newest change among the items shown (those whose time converts)."""
-    times = (as_utc(i.updated) for i in items)
-    return max((t for t in times if t is not None), default=EARLIEST).replace(microsecond=0)
+def feed_updated(items: Iterable[StoredItem], when_empty: datetime | None = None) -> datetime:
+    """The newest entry's updated (among those whose time converts);
+    without entries `when_empty`, else now: never 1970."""
+    times = [t for t in (as_utc(i.updated) for i in items) if t is not None]
+    newest = max(times, default=None) or when_empty or datetime.now(timezone.utc)
+    return newest.replace(microsecond=0)
 
 
 class _Logged:

@@ -16,8 +16,8 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__
-from feedsvc.models import StoredItem
-from feedsvc.render.meta import (ATOM_TYPE, OUTLET_SCHEME, RSS_TYPE, FeedMeta, feed_updated, image_type, local_time,
+from feedsvc.models import OUTLET_SCHEME, StoredItem
+from feedsvc.render.meta import (ATOM_TYPE, RSS_TYPE, FeedMeta, feed_updated, image_type, local_time,
                                  rendered_or_none)
 from feedsvc.xmlchars import strip_invalid
 
@@ -58,8 +58,9 @@ def _generator(meta: FeedMeta, updated: datetime, self_type: str) -> FeedGenerat
     fg.register_extension("rss_links", _RssChannelLinks, None, atom=False, rss=True)
     fg.link(href=meta.self_url, rel="self", type=self_type)
     extra = [{"rel": "alternate", "type": t, "href": h} for t, h in meta.formats if t != self_type]
-    if meta.next_url:
-        extra.append({"rel": "next", "type": self_type, "href": meta.next_url})
+    for rel, href in (("first", meta.first_url), ("previous", meta.previous_url), ("next", meta.next_url)):
+        if href:
+            extra.append({"rel": rel, "type": self_type, "href": href})
     if meta.hub_url:
         extra.append({"rel": "hub", "href": meta.hub_url})
     for attrs in extra:
@@ -107,16 +108,18 @@ def atom_entry(item: StoredItem, meta: FeedMeta) -> bytes:
     _text(entry, "id", item.guid)
     _text(entry, "title", item.title)
     _text(entry, "updated", local_time(item.updated, item, meta).isoformat())
-    if item.author:
-        _text(etree.SubElement(entry, "author"), "name", item.author)
+    if item.author or item.author_email:
+        author = etree.SubElement(entry, "author")
+        _text(author, "name", item.author or item.author_email)
+        if item.author_email:
+            _text(author, "email", item.author_email)
     if item.body_html:
         _text(entry, "content", item.body_html).set("type", "html")
     if item.summary:
         _text(entry, "summary", item.summary)
     if item.outlet:
         etree.SubElement(entry, "category", _attrs(term=item.outlet, scheme=OUTLET_SCHEME, label=item.outlet))
-    if item.published:
-        _text(entry, "published", local_time(item.published, item, meta).isoformat())
+    _text(entry, "published", local_time(item.shown_published, item, meta).isoformat())
     if item.image:
         _thumbnail(entry, item.image)
     etree.SubElement(entry, "link", _attrs(rel="alternate", type="text/html", href=item.url))
@@ -144,9 +147,11 @@ def rss_item(item: StoredItem, meta: FeedMeta) -> bytes:
     if item.image:
         # Length is unknown without fetching the image; 0 is the usual stand-in.
         etree.SubElement(entry, "enclosure", _attrs(url=item.image, length="0", type=image_type(item.image)))
-    if item.published:
-        _text(entry, "pubDate", format_datetime(local_time(item.published, item, meta)))
-    if item.author:
+    _text(entry, "pubDate", format_datetime(local_time(item.shown_published, item, meta)))
+    if item.author_email:
+        # RSS's <author> is an e-mail address, the name in parentheses.
+        _text(entry, "author", f"{item.author_email} ({item.author})" if item.author else item.author_email)
+    elif item.author:
         _prefixed(entry, "dc", DC_NS, "creator").text = strip_invalid(item.author)
     if item.image:
         _thumbnail(entry, item.image)
@@ -182,8 +187,8 @@ def _entries(render, meta: FeedMeta, items: Sequence[StoredItem], what: str) -> 
 
 
 def render_atom(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
-    return atom_document(meta, feed_updated(items), _entries(atom_entry, meta, items, "atom"))
+    return atom_document(meta, feed_updated(items, meta.updated_when_empty), _entries(atom_entry, meta, items, "atom"))
 
 
 def render_rss(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
-    return rss_document(meta, feed_updated(items), _entries(rss_item, meta, items, "rss"))
+    return rss_document(meta, feed_updated(items, meta.updated_when_empty), _entries(rss_item, meta, items, "rss"))

@@ -8,10 +8,10 @@ from flask import Flask, Response
 from feedsvc.feedcache import FeedCache, VersionWatcher
 from feedsvc.render import FragmentCache
 from feedsvc.runtime import EXTENSION
-from feedsvc.web import admin, api, feeds, images, pages, security
+from feedsvc.web import admin, api, cors, feeds, images, pages, security
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.fastpath import FeedFastPath
-from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, TRUSTED_PROXIES
+from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FEED_ID_AUTHORITY, FRAGMENT_CACHE, TRUSTED_PROXIES
 
 
 def init_app(app: Flask) -> None:
@@ -25,6 +25,8 @@ def init_app(app: Flask) -> None:
     app.extensions[ADMIN_LIMITER] = RateLimiter(settings["ADMIN_RATE_LIMIT_PER_MINUTE"],
                                                 settings["ADMIN_RATE_LIMIT_BURST"])
     security.init_app(app)
+    cors.init_app(app)
+    _settle_feed_ids(app)
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     images.init_app(app)
@@ -32,6 +34,19 @@ def init_app(app: Flask) -> None:
     app.extensions[FRAGMENT_CACHE] = FragmentCache()
     # Last, so it sits in front of everything Flask does for a request.
     app.wsgi_app = FeedFastPath(app.wsgi_app, cache, service.metrics)
+
+
+def _settle_feed_ids(app: Flask) -> None:
+    """Record the feed ids' authority at start when the settings name it
+    (else at the first request: feedsvc.web.state.feed_id_authority)."""
+    if app.config["FEED_ID_AUTHORITY"] or app.config["BASE_URL"]:
+        from datetime import datetime, timezone
+
+        from feedsvc.feed_ids import settle_authority
+
+        app.extensions[FEED_ID_AUTHORITY] = settle_authority(
+            app.extensions[EXTENSION].store, app.config["FEED_ID_AUTHORITY"], app.config["BASE_URL"],
+            datetime.now(timezone.utc))
 
 
 def _undecodable_request(_error) -> Response:

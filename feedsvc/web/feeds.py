@@ -1,5 +1,5 @@
 """Feed URLs: /feeds/all.<fmt>, /feeds/outlet/<outlet>.<fmt>,
-/feeds/source/<id>.<fmt> and /feeds.opml, with filters, validators,
+/feeds/source/<id>.<fmt>, /feeds.opml and /feeds-more.opml, with filters, validators,
 gzip and the regeneration cache."""
 
 from __future__ import annotations
@@ -12,17 +12,21 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from feedsvc.feed_ids import feed_id
 from feedsvc.feedcache import RenderedFeed
-from feedsvc.filtered_feed import query_feed_matching
+from feedsvc.filtered_feed import query_feed_matching, query_items_matching
+from feedsvc.models import DEFAULT_ZONE
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
-from feedsvc.render import ATOM_TYPE, FORMATS, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated, render_feed, render_opml
+from feedsvc.render import FORMATS, OPML_TYPE, FeedMeta, feed_updated, render_feed, render_opml
+from feedsvc.web.feed_page import PAGE_TYPE, render_page, wants_page
 from feedsvc.web.images import with_proxied_images
-from feedsvc.web.state import FEED_RESPONSE, base_url, feed_cache, fragment_cache, outlet_directory, runtime
+from feedsvc.web.state import (FEED_RESPONSE, base_url, feed_cache, feed_id_authority, fragment_cache,
+                               outlet_directory, runtime)
+from feedsvc.web.subscriptions import opml_groups
 
 bp = Blueprint("feeds", __name__)
 
 MAX_AGE_BOUNDS_SECONDS = (60, 3600)
-OPML_OUTLETS_MAX = 500
 
 
 def _text(status: int, message: str) -> Response:
@@ -87,72 +91,123 @@ def _entries(fmt: str, feed_request, directory):
     return [(ref, None if item is None else next(fresh)) for ref, item in pairs], reused, key
 
 
-def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None) -> RenderedFeed:
+def _paging(fmt: str, path_stem: str, feed_request, refs) -> dict[str, str | None]:
+    """RFC 5005 section 3 links of a paged view. Pages are cut by item
+    (`?before=` the last item shown), so a page's URL shows the same items
+    however many arrive later; the page before one starts `limit` items
+    newer than its first (the newest page when fewer are newer)."""
+    query = feed_request.items
+    args = [(k, v) for k, v in known_args(request.args) if k != "before"]
+    links: dict[str, str | None] = {"first_url": None, "next_url": None, "previous_url": None}
+    if len(refs) == query.limit:
+        links["next_url"] = _feed_urls(path_stem, [*args, ("before", encode_cursor(refs[-1]))])[fmt]
+    if query.before is None:
+        if links["next_url"]:
+            links["first_url"] = _feed_urls(path_stem, args)[fmt]
+        return links
+    links["first_url"] = links["previous_url"] = _feed_urls(path_stem, args)[fmt]
+    if refs:
+        newer = runtime().store.newer_refs(query, refs[0], query.limit + 1)
+        if len(newer) == query.limit + 1:
+            links["previous_url"] = _feed_urls(path_stem, [*args, ("before", encode_cursor(newer[-1]))])[fmt]
+    return links
+
+
+def _last_refreshed(source_ids) -> datetime | None:
+    """When the feed's sources were last refreshed: an empty feed's updated."""
+    times = [s.last_attempt_at for s in runtime().store.source_states() if s.id in source_ids and s.last_attempt_at]
+    return max(times, default=None)
+
+
+def _meta(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None, refs) -> FeedMeta:
     rt = runtime()
+    recipes = [rt.recipes[s] for s in dict.fromkeys(i.source_id for i in refs) if s in rt.recipes]
+    single = rt.recipes.get(source_id) if source_id else (recipes[0] if len(recipes) == 1 else None)
+    shown = [single] if source_id and single else (recipes or list(rt.recipes.values()))
+    languages = {r.language for r in shown}
+    site = current_app.config["SITE_TITLE"]
+    urls = _feed_urls(path_stem, [(k, v) for k, v in known_args(request.args) if k != "before"])
+    return FeedMeta(
+        feed_id=feed_id(feed_id_authority(), path_stem),
+        title=f"{title} · {site}",
+        # As the paging links write it, so a page's self is the URL it was fetched by.
+        self_url=_feed_urls(path_stem, [*(k_v for k_v in known_args(request.args) if k_v[0] != "before"),
+                                        *(("before", v) for v in request.args.getlist("before")[:1])])[fmt],
+        alternate_url=f"{base_url()}{url_for('pages.index')}",
+        author=single.name if single else site,
+        # Sources in one language give it; a feed mixing them says the setting's.
+        language=languages.pop() if len(languages) == 1 else current_app.config["FEED_LANGUAGE"],
+        zones=rt.zones(),
+        formats=[(FORMATS[f].media_type, u) for f, u in urls.items()],
+        hub_url=current_app.config["WEBSUB_HUB"] or None,
+        stylesheet_url=f"{base_url()}{url_for('static', filename='feed.xsl')}",
+        updated_when_empty=None if refs else _last_refreshed({source_id} if source_id else set(rt.recipes)),
+        **_paging(fmt, path_stem, feed_request, refs),
+    )
+
+
+def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None) -> RenderedFeed:
     directory = outlet_directory()
     entries, reused, key = _entries(fmt, feed_request, directory)
     items = [ref for ref, _ in entries]  # what the head needs: times, sources, the paging cursor
-    args = [(k, v) for k, v in known_args(request.args) if k != "before"]
-    urls = _feed_urls(path_stem, args)
-    next_url = None
-    if len(items) == feed_request.items.limit:
-        next_url = _feed_urls(path_stem, [*args, ("before", encode_cursor(items[-1]))])[fmt]
-    recipes = [rt.recipes[s] for s in dict.fromkeys(i.source_id for i in items) if s in rt.recipes]
-    single = rt.recipes.get(source_id) if source_id else (recipes[0] if len(recipes) == 1 else None)
-    languages = {r.language for r in recipes} or ({single.language} if single else set())
-    site = current_app.config["SITE_TITLE"]
-    meta = FeedMeta(
-        feed_id=f"tag:feedsvc,2026:{quote(path_stem)}",
-        title=f"{title} · {site}",
-        self_url=_feed_urls(path_stem, known_args(request.args))[fmt],
-        alternate_url=f"{base_url()}{url_for('pages.index')}",
-        author=single.name if single else site,
-        language=languages.pop() if len(languages) == 1 else None,
-        zones=rt.zones(),
-        formats=[(FORMATS[f].media_type, u) for f, u in urls.items()],
-        next_url=next_url,
-        hub_url=current_app.config["WEBSUB_HUB"] or None,
-        stylesheet_url=f"{base_url()}{url_for('static', filename='feed.xsl')}",
-    )
+    meta = _meta(fmt, title, path_stem, feed_request, source_id, items)
     body = render_feed(fmt, meta, entries, reused, fragment_cache(), key)
-    return RenderedFeed(body, f"{FORMATS[fmt].media_type}; charset=utf-8", feed_updated(items),
+    return RenderedFeed(body, f"{FORMATS[fmt].media_type}; charset=utf-8", feed_updated(items, meta.updated_when_empty),
                         max_age([source_id] if source_id else [i.source_id for i in items]))
 
 
-def _wants_page(content_type: str) -> bool:
-    """A browser: it prefers HTML to the feed's own type. Feed readers name
-    feed types (or only */*) and get the feed's own type."""
-    media_type = content_type.split(";", 1)[0]
-    if media_type not in (ATOM_TYPE, RSS_TYPE):
-        return False
-    return request.accept_mimetypes.best_match([media_type, "text/html"]) == "text/html"
+def _build_page(fmt: str, title: str, path_stem: str, feed_request, source_id: str | None) -> RenderedFeed:
+    """The feed as a web page, for browsers (feedsvc.web.feed_page)."""
+    rt = runtime()
+    found = query_items_matching(rt.store, feed_request.items, current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"])
+    items = converted(found, feed_request.convert, outlet_directory())
+    meta = _meta(fmt, title, path_stem, feed_request, source_id, items)
+    sources = {i.source_id for i in items} | ({source_id} if source_id else set())
+    zones = {rt.recipes[s].zone for s in sources if s in rt.recipes}
+    zone = zones.pop() if len(zones) == 1 else DEFAULT_ZONE
+    return RenderedFeed(render_page(meta, items, zone), f"{PAGE_TYPE}; charset=utf-8",
+                        feed_updated(items, meta.updated_when_empty),
+                        max_age([source_id] if source_id else [i.source_id for i in items]))
 
 
-def respond(rendered: RenderedFeed, cache_key=None) -> Response:
+def respond(rendered: RenderedFeed, cache_key=None, by_accept: bool = False) -> Response:
     """Serve cached bytes with validators; gzip when the client takes it.
     With the feed cache's `cache_key`, the response is offered to the fast
     path (feedsvc.web.fastpath), which answers the same request again
-    without Flask while that cache entry stays current."""
+    without Flask while that cache entry stays current. `by_accept`: the
+    URL answers a page or the feed by the Accept header."""
     gzipped = request.accept_encodings["gzip"] > 0
-    content_type, tag = rendered.content_type, rendered.etag + ("-gz" if gzipped else "")
-    if _wants_page(content_type):
-        # Browsers show application/atom+xml as plain text but apply the
-        # feed's XSLT to application/xml: same bytes, readable page.
-        content_type, tag = "application/xml; charset=utf-8", tag + "-x"
     body = rendered.gzip_body if gzipped else rendered.body
-    response = Response(body, content_type=content_type)
+    response = Response(body, content_type=rendered.content_type)
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
-    # Different bytes or type, different strong tag.
-    response.set_etag(tag)
-    response.vary.add("Accept")
+    # Different bytes, different strong tag: the page's differs from the feed's.
+    response.set_etag(rendered.etag + ("-gz" if gzipped else ""))
     response.last_modified = rendered.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = rendered.max_age_seconds
+    if by_accept:
+        response.vary.add("Accept")
     response.vary.add("Accept-Encoding")
     if cache_key is not None:
         request.environ[FEED_RESPONSE] = (cache_key, rendered, body, metric_format(request.path))
     return response.make_conditional(request)
+
+
+def _moved(path: str) -> Response:
+    """Name and alias URLs of an outlet feed move to its slug URL for good:
+    one URL and one id per feed."""
+    query = request.query_string.decode("utf-8")
+    response = Response(status=301)
+    response.headers["Location"] = f"{base_url()}{quote(path)}" + (f"?{query}" if query else "")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
+def canonical_stem(kind: str, name: str = "") -> str:
+    """A feed's canonical path without its format (outlets by slug)."""
+    return "/feeds/all" if kind == "all" else f"/feeds/{kind}/{name}"
 
 
 def _serve(filename: str, kind: str):
@@ -162,14 +217,14 @@ def _serve(filename: str, kind: str):
     rt = runtime()
     directory = outlet_directory()
     outlet = source_id = None
-    stem = request.path.rpartition(".")[0]
     if kind == "outlet":
         found = directory.resolve(name)
         if found is None:
             return _text(404, f"unknown outlet {name[:80]!r}; known outlets: {directory.summary()}")
+        if name != found.slug:
+            return _moved(f"{canonical_stem(kind, found.slug)}.{fmt}")
+        # By slug: a name that is another outlet's slug never reaches this one.
         outlet, title = found.slug, found.name
-        # The feed names itself by its slug, however it was asked for.
-        stem = url_for("feeds.outlet_items", filename=f"{found.slug}.{fmt}").rpartition(".")[0]
     elif kind == "source":
         if name not in rt.recipes:
             return _text(404, f"unknown source {name!r}; known sources: {', '.join(sorted(rt.recipes))}")
@@ -186,10 +241,12 @@ def _serve(filename: str, kind: str):
     relative = any(v[-1:] in "smhdw" for k, v in args if k in ("since", "until"))
     # A relative window moves with the clock: let such entries age out.
     bucket = int(time.time() // 60) if relative else None
-    key = (fmt, base_url(), request.path, tuple(args), bucket)
-    rendered = feed_cache().get(key, lambda: _build(fmt, title, stem, feed_request, source_id))
+    page = wants_page()
+    build = _build_page if page else _build
+    key = (fmt, base_url(), request.path, tuple(args), bucket, page)
+    rendered = feed_cache().get(key, lambda: build(fmt, title, canonical_stem(kind, name), feed_request, source_id))
     # A relative window's entry changes with the minute: not worth a fast path.
-    return respond(rendered, None if relative else key)
+    return respond(rendered, None if relative else key, by_accept=True)
 
 
 def metric_format(path: str) -> str:
@@ -219,22 +276,28 @@ def source_items(filename: str):
     return _serve(filename, "source")
 
 
-@bp.get("/feeds.opml")
-def opml():
+def _opml(groups_wanted: str):
     def build() -> RenderedFeed:
-        rt = runtime()
-        home = f"{base_url()}{url_for('pages.index')}"
-        # The outlets with the most items, at most OPML_OUTLETS_MAX: a reader
-        # imports the whole file, and /api/outlets pages through the rest.
-        biggest = sorted(outlet_directory(), key=lambda o: -o.count)[:OPML_OUTLETS_MAX]
-        outlets = [OpmlOutline(o.name, f"{base_url()}{url_for('feeds.outlet_items', filename=o.slug + '.atom')}",
-                               home, f"{o.count} items") for o in sorted(biggest, key=lambda o: o.name)]
-        sources = [OpmlOutline(r.name, f"{base_url()}{url_for('feeds.source_items', filename=r.id + '.atom')}",
-                               None if r.placeholders_filled else r.start_urls[0]) for r in rt.recipes.values()]
+        outlets, others = opml_groups(base_url(), outlet_directory(), runtime().recipes)
+        groups = [("Outlets", outlets)] if groups_wanted == "outlets" else others
         created = datetime.now(timezone.utc)
-        body = render_opml(current_app.config["SITE_TITLE"], created, [("Outlets", outlets), ("Sources", sources)])
+        body = render_opml(current_app.config["SITE_TITLE"], created, groups)
         latest = max((o.latest for o in outlet_directory() if o.latest), default=created)
         return RenderedFeed(body, f"{OPML_TYPE}; charset=utf-8", latest.replace(microsecond=0), 300)
 
-    key = ("opml", base_url())
+    key = ("opml", groups_wanted, base_url())
     return respond(feed_cache().get(key, build), key)
+
+
+@bp.get("/feeds.opml")
+def opml():
+    """Every outlet feed: together they hold each item once, so a reader
+    that imports every outline (newsboat does, whatever its group) shows
+    every item once, under its outlet."""
+    return _opml("outlets")
+
+
+@bp.get("/feeds-more.opml")
+def opml_more():
+    """The feeds that overlap the outlet feeds: everything, and per source."""
+    return _opml("more")

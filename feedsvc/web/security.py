@@ -21,9 +21,6 @@ HEADERS = {
     # Links lead to news sites: they need not learn where a reader found them.
     "Referrer-Policy": "no-referrer",
 }
-# Feeds, the OPML and the API are for any page's scripts to read, errors
-# included (so a script can show why): every answer under these paths says so.
-SHARED_PATHS = ("/feeds", "/api/")
 # Longer than any feed URL with every filter set; gunicorn refuses request
 # lines over 4 KB itself, this holds under any other server too.
 MAX_TARGET_BYTES = 8192
@@ -80,6 +77,4 @@ def refuse_malformed_target() -> Response | None:
 def add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.startswith(SHARED_PATHS):
-        response.headers["Access-Control-Allow-Origin"] = "*"
     return response

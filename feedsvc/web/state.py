@@ -3,6 +3,7 @@ serves and its caches."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import PurePath
 
 from flask import current_app
@@ -18,6 +19,7 @@ FRAGMENT_CACHE = "feedsvc.fragment_cache"
 FEED_RESPONSE = "feedsvc.feed_response"
 TRUSTED_PROXIES = "feedsvc.trusted_proxies"
 ADMIN_LIMITER = "feedsvc.admin_limiter"
+FEED_ID_AUTHORITY = "feedsvc.feed_id_authority"
 
 
 def runtime() -> Service:
@@ -38,6 +40,21 @@ def outlet_directory() -> OutletDirectory:
     store = runtime().store
     aliases = current_app.config["OUTLET_ALIASES"]
     return feed_cache().get(("outlet-directory",), lambda: OutletDirectory(store.outlets(), aliases))
+
+
+def feed_id_authority() -> str:
+    """The tagging entity of feed ids (feedsvc.feed_ids), settled once per
+    process; with neither setting, the first request's host is recorded."""
+    authority = current_app.extensions.get(FEED_ID_AUTHORITY)
+    if authority is None:
+        from flask import request
+
+        from feedsvc.feed_ids import settle_authority
+
+        authority = settle_authority(runtime().store, current_app.config["FEED_ID_AUTHORITY"],
+                                     current_app.config["BASE_URL"] or request.host_url, datetime.now(timezone.utc))
+        current_app.extensions[FEED_ID_AUTHORITY] = authority
+    return authority
 
 
 def base_url() -> str:

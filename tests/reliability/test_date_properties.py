@@ -88,11 +88,12 @@ def test_the_renderers_never_raise_nor_write_an_invalid_feed(tmp_path):
             zone = zone_a if item.source_id == "a" else zone_b
             return all(shown_in(t, zone) is not None for t in times if t is not None)
 
-        # Atom and JSON Feed show both times, RSS only the publication time.
-        showable = [i for i in items if shows(i, (i.published, i.updated))]
+        # Atom and JSON Feed show both times, RSS only the publication time
+        # (the page's, else first seen: shown_published).
+        showable = [i for i in items if shows(i, (i.shown_published, i.updated))]
         atom = render_atom(meta, items)
         assert len(parse_strict(atom).entries) == len(showable)
-        rss_showable = [i for i in items if shows(i, (i.published,))]
+        rss_showable = [i for i in items if shows(i, (i.shown_published,))]
         assert len(parse_strict(render_rss(meta, items)).entries) == len(rss_showable)
         feed = json.loads(render_json(meta, items))
         assert len(feed["items"]) == len(showable)
@@ -101,7 +102,7 @@ def test_the_renderers_never_raise_nor_write_an_invalid_feed(tmp_path):
                 if key in entry:
                     assert _whole_minutes(datetime.fromisoformat(entry[key])), entry[key]
         # Items with plausible times are never the ones left out.
-        assert {i.guid for i in items if all(plausible(t, now) for t in (i.published, i.updated) if t)} <= {
+        assert {i.guid for i in items if all(plausible(t, now) for t in (i.shown_published, i.updated))} <= {
             e["id"] for e in feed["items"]}
         atoms.append(atom)
 

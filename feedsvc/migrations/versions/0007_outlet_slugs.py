@@ -11,7 +11,7 @@ seen first keeps a slug two outlets shared.
 source_outlets starts with every (source, outlet) pair the items hold.
 
 Revision ID: 0007_outlet_slugs
-Revises: 0005_bigram_index
+Revises: 0006_plausible_times
 """
 
 import sqlalchemy as sa
