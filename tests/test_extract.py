@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from feedsvc.extract import extract_listing, extract_page
 from feedsvc.extract.analysis import iso
 from feedsvc.extract.cli import extract_command, recipe_suggest
-from feedsvc.extract.dates import date_in_url, parse_when
+from feedsvc.parsers.dates import date_in_url, parse_timestamp
 from feedsvc.extract.headline import key, strip_site
 from feedsvc.extract.metadata import labelled
 from feedsvc.extract.tree import runs_of
@@ -112,7 +112,7 @@ def test_snapshot_listing_is_found_among_navigation():
     ("no date here", None),
 ])
 def test_dates(text, expected):
-    assert iso(parse_when(text, SHANGHAI, NOW)) == expected
+    assert iso(parse_timestamp(text, SHANGHAI, NOW)) == expected
 
 
 def test_date_in_url():

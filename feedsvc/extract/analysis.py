@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from feedsvc.extract import body as body_mod
-from feedsvc.extract.dates import date_in_url, looks_dated, parse_when
+from feedsvc.parsers.dates import date_in_url, looks_dated, parse_timestamp
 from feedsvc.extract.headline import pick_title
 from feedsvc.extract import related as related_mod
 from feedsvc.extract.listing import Group, find_groups
@@ -89,7 +89,7 @@ def _shown_time(windows: "Windows", zone: tzinfo, now) -> tuple[Timestamp | None
     lines += [(run, run.text) for run in reversed(windows.above) if char_len(run.text) <= _DATELINE_MAX]
     for run, text in lines:
         if looks_dated(text):
-            shown = parse_when(text, zone, now)
+            shown = parse_timestamp(text, zone, now)
             if shown:
                 return shown, run
     return None, None
@@ -106,7 +106,7 @@ def _published(found: Structured, windows: "Windows", zone: tzinfo, now) -> tupl
     """The time the page shows under its headline, unless structured data
     is more precise or disagrees about the day. Shown wins a tie because
     meta times are often the CMS's (seconds off, or the last update)."""
-    meta = [(raw, t) for raw, t in ((raw, parse_when(raw, zone, now)) for raw in found.times) if t]
+    meta = [(raw, t) for raw, t in ((raw, parse_timestamp(raw, zone, now)) for raw in found.times) if t]
     raw, meta_best = next(((r, t) for r, t in meta if t.precision == "second"), meta[0] if meta else ("", None))
     shown, shown_run = _shown_time(windows, zone, now)
     if shown is not None and meta_best is not None and not _YEAR.search(shown_run.text):

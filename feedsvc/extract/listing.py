@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from statistics import median
 
-from feedsvc.extract.dates import looks_dated, parse_when
+from feedsvc.parsers.dates import looks_dated, parse_timestamp
 from feedsvc.extract.metadata import labelled
 from feedsvc.extract.tree import ancestors, class_id, runs_of, weighted_len
 from feedsvc.models import ListingEntry
@@ -96,7 +96,7 @@ def _entry(item, anchor, base: str, zone: tzinfo, now: datetime | None) -> Listi
     lines = [run.text for run in runs_of(item)]
     # The date line is the short one; a summary may mention 刚刚 or 3天前 in passing.
     dated = sorted((line for line in lines if looks_dated(line)), key=weighted_len)
-    date = next((found for found in (parse_when(line, zone, now) for line in dated) if found), None)
+    date = next((found for found in (parse_timestamp(line, zone, now) for line in dated) if found), None)
     others = [line for line in lines if title not in line and (not looks_dated(line) or weighted_len(line) > 80)]
     summary = max(others, key=weighted_len, default=None)
     outlet = labelled(runs_of(item)).get("outlet")

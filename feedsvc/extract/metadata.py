@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from feedsvc.extract.dates import DATE_HINT, looks_dated
+from feedsvc.parsers.dates import DATE_HINT, looks_dated
 from feedsvc.extract.tree import Run, class_id
 from feedsvc.parsers.labels import LABELS as _LABELS, clip as _clip, is_person, names as _names, outlet_name as _outlet, segments
 from feedsvc.parsers.outlet_names import KnownOutlets, default_outlets

@@ -1,4 +1,5 @@
-"""Publication times as Chinese and international pages write them.
+"""Publication times as Chinese and international pages write them: the
+one date reader, for selector recipes, feeds and the extractor alike.
 
 A page's time without a zone is local to the recipe's zone. A page that
 gives only a date keeps day precision, so nobody later mistakes the
@@ -32,6 +33,30 @@ _DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天)\s*" + _TIME)
 _AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|周|个月)前")
 _JUST_NOW = re.compile(r"刚刚|刚才")
 _ISO_HINT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_LATIN = re.compile(r"[A-Za-z]{3}")
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                        "nov", "dec"), 1)}
+_ENGLISH = re.compile(
+    r"(?:(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>(?:19|20)\d\d)"
+    r"|(?P<d2>\d{1,2})\s+(?P<mon2>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?P<y2>(?:19|20)\d\d))"
+    r"(?:,?\s+(?:at\s+)?(?P<H>\d{1,2}):(?P<M>\d\d)\s*(?P<ampm>[ap]\.?m\.?)?)?",
+    re.I,
+)
+# ISO 8601's basic format, as some publishers write it: 20180619T055000+0900.
+_BASIC_ISO = re.compile(r"^((?:19|20)\d\d)(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)?(Z|[+-]\d\d:?\d\d)?$")
+# Dates in article URLs: /2019-10/23/, /20191023/, /201910/23/, /2019/10/23/.
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[-/_]?(0[1-9]|1[0-2])[-/_]?/?(0[1-9]|[12]\d|3[01])(?:/|[-_.]|\d{2,})")
+# A plausible date somewhere in a line: a cheap filter before reading it.
+DATE_HINT = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日|\d+\s*(?:秒|分[钟鐘]|小[时時]|天|[周週]|[个個]月)前|[昨前今]天\s*\d"
+    r"|刚刚|刚才"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s+(?:19|20)\d\d"
+    r"|\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?:19|20)\d\d",
+    re.I,
+)
+# Relative times as traditional-script pages write them (8 小時前).
+_TRADITIONAL = str.maketrans({"時": "时", "鐘": "钟", "個": "个", "週": "周"})
 _DAYS_BACK = {"今天": 0, "昨天": 1, "前天": 2}
 _AGO_UNITS = {"秒": timedelta(seconds=1), "分钟": timedelta(minutes=1), "小时": timedelta(hours=1),
               "天": timedelta(days=1), "周": timedelta(weeks=1), "个月": timedelta(days=30)}
@@ -126,13 +151,57 @@ def from_utc_struct(parsed: clock_time.struct_time) -> Timestamp:
         return Timestamp(FAR_PAST if parsed.tm_year < 1970 else FAR_FUTURE, "second")
 
 
+def _from_english(match: re.Match, zone: tzinfo) -> Timestamp | None:
+    """Nov. 27, 2013 / 27 November 2013, with a 12- or 24-hour clock."""
+    month = _MONTHS[(match["mon"] or match["mon2"]).lower()[:3]]
+    try:
+        day = date(int(match["y"] or match["y2"]), month, int(match["d"] or match["d2"]))
+    except ValueError:
+        return None
+    if match["H"] is None:
+        return Timestamp(in_zone(datetime.combine(day, time()), zone), "day")
+    hour = int(match["H"]) % 24
+    ampm = (match["ampm"] or "").lower()
+    if ampm.startswith("p") and hour < 12:
+        hour += 12
+    elif ampm.startswith("a") and hour == 12:
+        hour = 0
+    return Timestamp(in_zone(datetime.combine(day, time(hour, int(match["M"]) % 60)), zone), "second")
+
+
+def _from_basic_iso(text: str, zone: tzinfo) -> Timestamp | None:
+    match = _BASIC_ISO.match(text)
+    if not match:
+        return None
+    y, m, d, hh, mm, ss, tz = match.groups()
+    tz = "+00:00" if tz == "Z" else (tz[:3] + ":" + tz[-2:] if tz else "")
+    return _from_iso(f"{y}-{m}-{d}T{hh}:{mm}:{ss or '00'}{tz}", zone)
+
+
+def date_in_url(url: str | None, zone: tzinfo) -> Timestamp | None:
+    """The day a URL's path names, the last resort for a page that shows no
+    date near its headline (e-paper pages, old portals)."""
+    match = _URL_DATE.search(url or "")
+    if not match:
+        return None
+    try:
+        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+    return Timestamp(in_zone(datetime.combine(day, time()), zone), "day")
+
+
+def looks_dated(text: str) -> bool:
+    return bool(DATE_HINT.search(text))
+
+
 def parse_timestamp(text: str | None, zone: tzinfo, now: datetime | None = None) -> Timestamp | None:
     """The first date or date-time in `text`, or None if there is none.
     `now` (default: the current time) anchors forms without a year and
-    relative ones."""
-    if not text:
+    relative ones. Day-only forms keep day precision, at 00:00 in `zone`."""
+    if not text or not text.strip():
         return None
-    text = text.strip()
+    text = text.strip().translate(_TRADITIONAL)
     if _ISO_HINT.match(text):
         found = _from_iso(text, zone)
         if found:
@@ -141,7 +210,18 @@ def parse_timestamp(text: str | None, zone: tzinfo, now: datetime | None = None)
     if match:
         return _from_numeric(match, zone)
     now = now or datetime.now(timezone.utc)
-    found = _from_rfc2822(text, zone) or _from_words(text, zone, now)
+    if _YEAR.search(text) or _LATIN.search(text):
+        # Only a text naming a year (or a month in letters) goes to the
+        # RFC 2822 reader: without one, its lenient parser makes one up.
+        english = _ENGLISH.search(text)
+        if english and english["ampm"]:  # that reader would take 3:53 PM for 03:53
+            return _from_english(english, zone)
+        found = _from_rfc2822(text, zone) or _from_basic_iso(text, zone)
+        if found:
+            return found
+        if english:
+            return _from_english(english, zone)
+    found = _from_words(text, zone, now)
     if found:
         return found
     match = _MONTH_DAY.search(text)
@@ -152,8 +232,6 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-# Relative times as traditional-script pages write them (8 小時前).
-_TRADITIONAL = str.maketrans({"時": "时", "鐘": "钟", "個": "个", "週": "周"})
 _NEAR_AFTER = timedelta(days=92)  # how long after an article a related item may still be dated
 
 
