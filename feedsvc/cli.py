@@ -10,13 +10,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc import __version__
-from feedsvc.errors import RecipeError
+from feedsvc.errors import FeedsvcError, RecipeError
 
 
 def _make_app(config: dict | None = None):
     from feedsvc.app import create_app
+    from feedsvc.store import store_problem
 
     try:
         return create_app(config)
@@ -24,6 +26,8 @@ def _make_app(config: dict | None = None):
         raise click.ClickException(f"recipe refused: {exc}") from None
     except ValueError as exc:  # a malformed FEEDSVC_* setting
         raise click.ClickException(f"bad setting: {exc}") from None
+    except (FeedsvcError, SQLAlchemyError) as exc:  # the store is unreachable, or not at this version
+        raise click.ClickException(store_problem(exc)) from None
 
 
 def demo_config(snapshot_base: str) -> dict:
@@ -102,12 +106,14 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
     if demo:
         snapshot = SnapshotServer().start()
         config = demo_config(snapshot.base_url)
-        app = _make_app(config)
-        rt = app.extensions["feedsvc"]
+    # Built here first, so a bad setting or an unreachable store ends in one line before the server starts.
+    app = _make_app(config)
+    rt = app.extensions["feedsvc"]
+    if demo:
         click.echo(report_table(rt.refresher.refresh_many(rt.recipes)))
         _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, rt.store.outlets())
-        rt.refresher.close()
-        rt.store.engine.dispose()  # the server process opens its own connections
+    rt.refresher.close()
+    rt.store.engine.dispose()  # the server process opens its own connections
     run_server(lambda: _serving_app(config), host, port, threads, on_exit=shutdown_app)
 
 
@@ -208,12 +214,16 @@ def db_upgrade() -> None:
     """Migrate the store to this version's schema (safe to repeat)."""
     from feedsvc.app import instance_settings
     from feedsvc.runtime import database_url_for
-    from feedsvc.store import Store
+    from feedsvc.store import Store, store_problem
 
     settings = instance_settings()
     store = Store.from_url(database_url_for(settings))
-    click.echo(f"schema at revision {store.upgrade_schema()}")
-    store.engine.dispose()
+    try:
+        click.echo(f"schema at revision {store.upgrade_schema()}")
+    except (FeedsvcError, SQLAlchemyError) as exc:
+        raise click.ClickException(store_problem(exc)) from None
+    finally:
+        store.engine.dispose()
 
 
 @main.group()

@@ -28,6 +28,17 @@ class SchemaOutOfDate(FeedsvcError):
     pass
 
 
+def store_problem(exc: Exception) -> str:
+    """One line for an operator on why the store cannot be used: the
+    setting that names it and the driver's first line (which names the
+    host, never the password)."""
+    if isinstance(exc, FeedsvcError):
+        return str(exc)
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (f"cannot use the store named by FEEDSVC_DATABASE_URL: "
+            f"{lines[0].strip() if lines else type(exc).__name__}")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
