@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
+from feedsvc.leases import LeaseHeartbeat, heartbeat_seconds
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.politeness import PoliteFetcher
@@ -114,13 +115,16 @@ class _FollowTally:
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
-                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600):
+                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 30,
+                 lease_heartbeat_seconds: float = 10):
         self.store = store
         # Leases in the store make "one refresh of a source at a time" hold
         # across processes and machines; the in-process locks below order
         # this process's own threads before they ask the store.
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
         self.lease_ttl = timedelta(seconds=lease_seconds)
+        self.heartbeat = LeaseHeartbeat(store, self.holder, self.lease_ttl,
+                                        heartbeat_seconds(lease_seconds, lease_heartbeat_seconds))
         # Called with every report (e.g. feedsvc.websub.Publisher); a failing
         # listener is logged and never fails the refresh.
         self.listeners = list(listeners)
@@ -182,10 +186,12 @@ class Refresher:
     def _refresh_leased(self, recipe: Recipe, force: bool, wait_seconds: float, leased: bool) -> RefreshReport:
         if not leased and not self._take_lease(recipe.id, wait_seconds):
             return self._busy_report(recipe.id)
+        self.heartbeat.hold(recipe.id)
         try:
             report = None if force else self._backoff_report(recipe.id)
             return report or self._refresh_locked(recipe)
         finally:
+            self.heartbeat.release(recipe.id)
             self.store.release_lease(recipe.id, self.holder)
 
     def _take_lease(self, source_id: str, wait_seconds: float) -> bool:
@@ -241,7 +247,13 @@ class Refresher:
                                                self.concurrency, now)
                 if not claimed:
                     break
-                reports += self.refresh_many(claimed, leased=True)
+                # Renewed on the heartbeat from the claim on, waiting in the pool included.
+                self.heartbeat.hold(*claimed)
+                try:
+                    reports += self.refresh_many(claimed, leased=True)
+                finally:
+                    for source_id in claimed:
+                        self.heartbeat.release(source_id)
                 if now is not None:  # a fixed clock (tests) would see the same sources due again
                     break
         return reports

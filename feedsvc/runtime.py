@@ -120,13 +120,15 @@ def init_app(app: Flask) -> Runtime:
                           jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),
                           concurrency=int(app.config["REFRESH_CONCURRENCY"]),
                           lease_seconds=float(app.config["LEASE_SECONDS"]),
+                          lease_heartbeat_seconds=float(app.config["LEASE_HEARTBEAT_SECONDS"]),
                           listeners=[metrics.observe_refresh, *_listeners(app)])
     runtime = Runtime(store, refresher, metrics)
     runtime.reloader = RecipeReloader(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"),
                                       runtime.use_recipes, float(app.config["RECIPES_RELOAD_SECONDS"]),
                                       recipes, loaded.errors)
     metrics.observe_recipes(len(recipes), len(loaded.errors))
-    metrics.watch_sources(store, lambda: runtime.recipes)
+    metrics.watch_sources(store, lambda: runtime.recipes, refresher.lease_ttl.total_seconds(),
+                          refresher.heartbeat.interval_seconds)
     app.extensions[EXTENSION] = runtime
     return runtime
 

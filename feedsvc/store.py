@@ -160,6 +160,16 @@ class Store:
                                  .values(lease_holder=holder, lease_expires_at=now + ttl)).rowcount
         return taken == 1
 
+    def renew_leases(self, holder: str, source_ids: Sequence[str], ttl: timedelta,
+                     now: datetime | None = None) -> int:
+        """Extend the leases `holder` still has on `source_ids` (a heartbeat);
+        one taken over by another process stays theirs. Returns how many."""
+        now = now or utcnow()
+        with self._writer() as conn, conn.begin():
+            return conn.execute(update(sources).where(sources.c.id.in_(list(source_ids)),
+                                                      sources.c.lease_holder == holder)
+                                .values(lease_expires_at=now + ttl)).rowcount
+
     def release_lease(self, source_id: str, holder: str) -> None:
         with self._writer() as conn, conn.begin():
             conn.execute(update(sources).where(sources.c.id == source_id, sources.c.lease_holder == holder)

@@ -21,7 +21,7 @@ LAYERS = [
                                        "feedsvc.query", "feedsvc.metrics", "feedsvc.websub", "feedsvc.opml_import",
                                        "feedsvc.item_rows", "feedsvc.item_merge", "feedsvc.outlet_stats"]),
     ("store", ["feedsvc.store", "feedsvc.migrate", "feedsvc.migrations"]),
-    ("refresh", ["feedsvc.refresh", "feedsvc.retention", "feedsvc.reloader"]),
+    ("refresh", ["feedsvc.refresh", "feedsvc.leases", "feedsvc.retention", "feedsvc.reloader"]),
     ("runtime", ["feedsvc.runtime"]),
     ("web, scheduler, commands", ["feedsvc.web", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
                                    "feedsvc.metrics_port"]),
