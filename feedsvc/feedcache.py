@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -17,23 +18,50 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 
 class VersionWatcher:
+    """The store's version stamp, read at most every `check_interval_seconds`.
+
+    When the store cannot be read, the last version read stays current, so
+    what is cached keeps being served (stale, for the outage's length); the
+    outage is logged once as it starts and once as it ends. One thread reads
+    at a time; the others go on with the version they have."""
+
     def __init__(self, read_version: Callable[[], int], check_interval_seconds: float = 0.25):
         self._read = read_version
         self._interval = check_interval_seconds
         self._checked_at = float("-inf")
         self._version = -1
         self._lock = threading.Lock()
+        self.unreachable_since: float | None = None  # time.monotonic() of the first failed read
 
     def current(self) -> int:
         if time.monotonic() - self._checked_at < self._interval:
             return self._version
-        with self._lock:
+        if not self._lock.acquire(blocking=self._version < 0):
+            return self._version  # another thread is reading it
+        try:
             if time.monotonic() - self._checked_at >= self._interval:
-                self._version = self._read()
-                self._checked_at = time.monotonic()
+                self._check()
+        finally:
+            self._lock.release()
         return self._version
+
+    def _check(self) -> None:
+        try:
+            self._version = self._read()
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the store is away
+            if self.unreachable_since is None:
+                self.unreachable_since = time.monotonic()
+                log.error("store_unreachable serving=cached_feeds error_kind=%s error=%s", type(exc).__name__,
+                          (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0])
+        else:
+            if self.unreachable_since is not None:
+                log.warning("store_reachable outage_seconds=%.1f", time.monotonic() - self.unreachable_since)
+                self.unreachable_since = None
+        self._checked_at = time.monotonic()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ store and asks the refresher; never fetches by itself."""
 from __future__ import annotations
 
 from flask import Flask, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from feedsvc.auth import parse_networks
 from feedsvc.feedcache import FeedCache, VersionWatcher
@@ -12,7 +14,7 @@ from feedsvc.runtime import EXTENSION
 from feedsvc.web import admin, api, feeds, pages, security
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.fastpath import FeedFastPath
-from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, TRUSTED_PROXIES
+from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, STORE_RETRY_AFTER_SECONDS, TRUSTED_PROXIES
 
 
 def init_app(app: Flask) -> None:
@@ -27,6 +29,8 @@ def init_app(app: Flask) -> None:
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(UnicodeDecodeError, _undecodable_request)
+    for error in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(error, _store_unavailable)
     app.extensions[FRAGMENT_CACHE] = FragmentCache()
     # Last, so it sits in front of everything Flask does for a request.
     app.wsgi_app = FeedFastPath(app.wsgi_app, cache, app.extensions[EXTENSION].metrics)
@@ -36,3 +40,13 @@ def _undecodable_request(_error) -> Response:
     # Werkzeug decodes the query string lazily and raises on bytes that are
     # not UTF-8: that is the client's mistake, not a server error.
     return Response("query string is not valid UTF-8\n", 400, mimetype="text/plain")
+
+
+def _store_unavailable(error) -> Response:
+    # The store is down or unreachable: what is cached is still served (see
+    # feedsvc.feedcache.VersionWatcher, which logs the outage once);
+    # anything else must wait for it.
+    response = Response("the store is unavailable; try again shortly\n", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -12,7 +12,7 @@ from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from feedsvc.render.meta import DEFAULT_ZONE
 from feedsvc.runtime import runtime
 from feedsvc.web.feeds import FORMATS
-from feedsvc.web.state import base_url, outlet_directory, refused_recipes
+from feedsvc.web.state import STORE_RETRY_AFTER_SECONDS, base_url, outlet_directory, refused_recipes
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
@@ -72,5 +72,6 @@ def healthz():
         # The database's own message can name hosts and users: it goes to
         # the log, and the public answer says only what failed.
         log.error("healthz_failed error_kind=%s error=%s", type(exc).__name__, exc)
-        return {"status": "error", "store": "unavailable", "error_kind": type(exc).__name__}, 503
+        return ({"status": "error", "store": "unavailable", "error_kind": type(exc).__name__}, 503,
+                {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
     return {"status": "ok", "items": count, "sources": len(rt.recipes), "failing_sources": failing}
