@@ -30,13 +30,21 @@ class _CacheCollector:
     """Reads hits and misses from the feed cache at scrape time, so the hit
     path pays nothing for being counted."""
 
-    def __init__(self, read_stats: Callable[[], tuple[int, int]]):
+    def __init__(self, read_stats: Callable[[], tuple[int, int]], read_sizes: Callable[[], dict] | None):
         self._read = read_stats
+        self._read_sizes = read_sizes
 
     def collect(self):
         hits, misses = self._read()
         yield CounterMetricFamily("feedsvc_feed_cache_hits", "Feed cache hits", value=hits)
         yield CounterMetricFamily("feedsvc_feed_cache_misses", "Feed cache misses (renders)", value=misses)
+        if self._read_sizes is not None:
+            sizes = self._read_sizes()
+            for name, text in (("bytes", "Bytes the feed cache and the fast path keep, against one budget"),
+                               ("entries", "Feeds in the feed cache"),
+                               ("key_locks", "Renders under way or waited for"),
+                               ("fast_answers", "Answers the fast path keeps")):
+                yield GaugeMetricFamily(f"feedsvc_feed_cache_{name}", text, value=sizes[name])
 
 
 class _SourceCollector:
@@ -121,8 +129,9 @@ class Metrics:
                                    registry=self.registry)
         self.recipes_loaded = Gauge("feedsvc_recipes", "Sources this process runs", registry=self.registry)
 
-    def watch_cache(self, read_stats: Callable[[], tuple[int, int]]) -> None:
-        self.registry.register(_CacheCollector(read_stats))
+    def watch_cache(self, read_stats: Callable[[], tuple[int, int]],
+                    read_sizes: Callable[[], dict] | None = None) -> None:
+        self.registry.register(_CacheCollector(read_stats, read_sizes))
 
     def watch_sources(self, store, source_ids: Callable[[], Iterable[str]], lease_seconds: float = 30,
                       heartbeat_seconds: float = 10) -> None:

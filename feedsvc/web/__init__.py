@@ -14,17 +14,19 @@ from feedsvc.runtime import EXTENSION
 from feedsvc.web import admin, api, feeds, pages, security
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.fastpath import FeedFastPath
-from feedsvc.web.state import ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, STORE_RETRY_AFTER_SECONDS, TRUSTED_PROXIES
+from feedsvc.web.state import (ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, RENDER_LIMITER, STORE_RETRY_AFTER_SECONDS,
+                               TRUSTED_PROXIES)
 
 
 def init_app(app: Flask) -> None:
     store = app.extensions[EXTENSION].store
     watcher = VersionWatcher(store.version, float(app.config["CACHE_CHECK_INTERVAL_SECONDS"]))
-    cache = app.extensions[FEED_CACHE] = FeedCache(watcher)
-    app.extensions[EXTENSION].metrics.watch_cache(lambda: (cache.stats.hits, cache.stats.misses))
-    app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
+    cache = app.extensions[FEED_CACHE] = FeedCache(watcher, int(app.config["FEED_CACHE_MAX_BYTES"]))
+    trusted = app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
     app.extensions[ADMIN_LIMITER] = RateLimiter(float(app.config["ADMIN_RATE_LIMIT_PER_MINUTE"]),
                                                 int(app.config["ADMIN_RATE_LIMIT_BURST"]))
+    renders = app.extensions[RENDER_LIMITER] = RateLimiter(float(app.config["FEED_RENDER_RATE_PER_MINUTE"]),
+                                                           int(app.config["FEED_RENDER_BURST"]))
     security.init_app(app)
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
@@ -33,7 +35,12 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(error, _store_unavailable)
     app.extensions[FRAGMENT_CACHE] = FragmentCache()
     # Last, so it sits in front of everything Flask does for a request.
-    app.wsgi_app = FeedFastPath(app.wsgi_app, cache, app.extensions[EXTENSION].metrics)
+    fast = app.wsgi_app = FeedFastPath(app.wsgi_app, cache, app.extensions[EXTENSION].metrics,
+                                       host_in_key=not app.config["BASE_URL"], render_limiter=renders,
+                                       trusted_proxies=trusted)
+    app.extensions[EXTENSION].metrics.watch_cache(
+        lambda: (cache.stats.hits, cache.stats.misses),
+        lambda: {"bytes": cache.bytes, "entries": len(cache), "key_locks": cache.key_locks, "fast_answers": len(fast)})
 
 
 def _undecodable_request(_error) -> Response:

@@ -12,12 +12,17 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from feedsvc.auth import client_address
 from feedsvc.feedcache import RenderedFeed
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated,
                             render_atom, render_feed, render_json, render_opml, render_rss)
 from feedsvc.runtime import runtime
-from feedsvc.web.state import FEED_RESPONSE, base_url, feed_cache, fragment_cache, outlet_directory
+from feedsvc.web.ratelimit import client_key, retry_after_header
+from feedsvc.web.state import (FEED_RESPONSE, RENDER_LIMITER, TRUSTED_PROXIES, base_url, feed_cache, fragment_cache,
+                               outlet_directory)
+
+RENDER_LIMITED_BODY = b"too many feeds rendered for this client; retry later\n"
 
 bp = Blueprint("feeds", __name__)
 
@@ -180,9 +185,34 @@ def _serve(filename: str, kind: str):
     bucket = int(time.time() // 60) if relative else None
     stem = request.path.rpartition(".")[0]
     key = (fmt, base_url(), request.path, tuple(args), bucket)
-    rendered = feed_cache().get(key, lambda: _build(fmt, title, stem, feed_request, source_id))
+
+    def build() -> RenderedFeed:
+        _take_render_token()
+        return _build(fmt, title, stem, feed_request, source_id)
+
+    try:
+        rendered = feed_cache().get(key, build)
+    except RenderLimited as limited:
+        response = _text(429, RENDER_LIMITED_BODY.decode())
+        response.headers["Retry-After"] = retry_after_header(limited.wait_seconds)
+        return response
     # A relative window's entry changes with the minute: not worth a fast path.
     return respond(rendered, None if relative else key)
+
+
+class RenderLimited(Exception):
+    def __init__(self, wait_seconds: float):
+        super().__init__(f"retry after {wait_seconds:.1f} s")
+        self.wait_seconds = wait_seconds
+
+
+def _take_render_token() -> None:
+    """A render costs a token of the client's bucket; cached feeds cost none."""
+    limiter = current_app.extensions[RENDER_LIMITER]
+    if limiter.enabled:
+        wait = limiter.take(client_key(client_address(request, current_app.extensions[TRUSTED_PROXIES])))
+        if wait:
+            raise RenderLimited(wait)
 
 
 def metric_format(path: str) -> str:

@@ -17,6 +17,7 @@ FRAGMENT_CACHE = "feedsvc.fragment_cache"
 FEED_RESPONSE = "feedsvc.feed_response"
 TRUSTED_PROXIES = "feedsvc.trusted_proxies"
 ADMIN_LIMITER = "feedsvc.admin_limiter"
+RENDER_LIMITER = "feedsvc.render_limiter"
 # How long a client is asked to wait (Retry-After) when the store cannot be reached.
 STORE_RETRY_AFTER_SECONDS = 10
 
