@@ -29,6 +29,9 @@ def run_server(factory: Callable, host: str, port: int, threads: int,
         built.append(factory())
         return built[-1]
 
+    # granian's own WSGI worker, wrapped so the app's shutdown runs in the
+    # worker as it stops: the spawner is granian's internal API, hence the
+    # narrow version range in pyproject.toml.
     def serve_worker(*args, **kwargs):
         try:
             MPServer._spawn_wsgi_worker(*args, **kwargs)

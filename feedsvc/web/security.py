@@ -21,8 +21,8 @@ HEADERS = {
     # Links lead to news sites: they need not learn where a reader found them.
     "Referrer-Policy": "no-referrer",
 }
-# Longer than any feed URL with every filter set; gunicorn refuses request
-# lines over 4 KB itself, this holds under any other server too.
+# Longer than any feed URL with every filter set; granian takes targets far
+# longer, so the limit is kept here, under any server.
 MAX_TARGET_BYTES = 8192
 # Headers a browser or feed reader sends fit in a few hundred bytes; the
 # server's own limit (granian: a 400 KB buffer) is far above this.
