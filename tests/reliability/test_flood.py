@@ -12,8 +12,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -44,7 +46,12 @@ end
 function response(status, headers, body)
   answered = answered + 1
   if status ~= 200 then bad = bad + 1 end
-  if answered >= per_thread then wrk.thread:stop() end
+  if answered == per_thread then
+    -- wrk runs for its whole duration: the test stops it (SIGINT) once every thread is done.
+    local marker = io.open("%(marker)s", "a")
+    marker:write("done\\n")
+    marker:close()
+  end
 end
 function done(summary, latency, requests)
   local total, failed = 0, 0
@@ -83,7 +90,8 @@ def test_a_flood_of_distinct_requests_stays_within_the_budget(tmp_path):
             pytest.fail("wrk is not installed (apt-get install wrk)")
         pytest.skip("wrk is not installed (apt-get install wrk)")
     script = tmp_path / "flood.lua"
-    script.write_text(WRK_SCRIPT % {"per_thread": REQUESTS // 2}, encoding="utf-8")
+    marker = tmp_path / "threads_done"
+    script.write_text(WRK_SCRIPT % {"per_thread": REQUESTS // 2, "marker": marker}, encoding="utf-8")
     with fs.FaultServer() as server:
         (tmp_path / "feeds").mkdir()
         for n in range(SOURCES):
@@ -101,11 +109,17 @@ def test_a_flood_of_distinct_requests_stays_within_the_budget(tmp_path):
                       timeout=10)
         workers = _workers(web.proc.pid)
         before = {pid: _memory_mb(pid, "VmRSS") for pid in workers}
-        done = subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", "-d600s", "--timeout", "10s", "-s", str(script),
-                               web.base_url], capture_output=True, text=True, timeout=700)
+        flood = subprocess.Popen([wrk, "-t2", f"-c{CONNECTIONS}", "-d600s", "--timeout", "10s", "-s", str(script),
+                                  web.base_url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 600
+        while not (marker.exists() and marker.read_text().count("done") == 2) and flood.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        flood.send_signal(signal.SIGINT)
+        output = flood.communicate(timeout=60)[0]
         peak = {pid: _memory_mb(pid, "VmHWM") for pid in workers}
         gauges = [_gauges(web.base_url) for _ in range(12)]  # fresh connections reach both workers
-    line = next(x for x in done.stdout.splitlines() if x.startswith("flood_result "))
+    line = next(x for x in output.splitlines() if x.startswith("flood_result "))
     result = json.loads(line.removeprefix("flood_result "))
     growth = {pid: peak[pid] - before[pid] for pid in workers}
     print(f"\nflood: {result['answered']} requests, p50 {result['p50_us'] / 1000:.1f} ms, "
