@@ -9,7 +9,9 @@ the byline or with any editor), body character-bigram F1, and pages per
 second in this process. Null truths and the fields in the corpus's
 errata.json are skipped. A second title figure scores the pages without a
 usable title truth against the headlines read off those pages
-(bench/extract_headlines.json). Nothing is written to disk."""
+(bench/extract_headlines.json). A second table scores feedsvc's related
+lists and page outlets on the hand-labelled pages of corpus/related.
+Nothing is written to disk."""
 
 from __future__ import annotations
 
@@ -111,6 +113,91 @@ def bigram_f1(truth: str, got: str | None) -> float:
         return 0.0
     precision, recall = common / sum(have.values()), common / sum(want.values())
     return 2 * precision * recall / (precision + recall)
+
+
+def load_related_pages(corpus: Path = CORPUS) -> list[dict]:
+    """Every page of corpus/related with its hand labels and bytes."""
+    pages = []
+    for label_file in sorted((corpus / "related").glob("*/*.json")):
+        truth = json.loads(label_file.read_text(encoding="utf-8"))
+        if "related" not in truth:
+            continue
+        key = f"related/{label_file.parent.name}/{label_file.stem}"
+        pages.append({"key": key, "truth": truth, "data": label_file.with_suffix(".html").read_bytes()})
+    return pages
+
+
+def outlet_match(truth: str, got: str | None) -> bool:
+    return bool(got) and norm_name(truth) == norm_name(got)
+
+
+def score_related(pages: list[dict], verbose: bool = False) -> dict:
+    """Related items found (recall), returned items that are labelled
+    related (precision; links the labels ignore count neither way), their
+    titles, dates (labelled day, or none where the item shows none), their
+    outlets where the item names one, and the page's own outlet."""
+    from feedsvc.extract import extract_page
+
+    tally = Counter()
+    for page in pages:
+        truth = page["truth"]
+        url = truth.get("link_base") or truth.get("url") or truth.get("fetched_url")
+        got = extract_page(page["data"], url)
+        found = {e.link: e for e in got.related}
+        found_href = {e.href: e for e in got.related}
+        labelled = {item["link"] for item in truth["related"]} | {item["href"] for item in truth["related"]}
+        ignored = {item["title"] for item in truth.get("ignore", [])}
+        for item in truth["related"]:
+            entry = found.get(item["link"]) or found_href.get(item["href"])
+            tally["related"] += 1
+            tally["recalled"] += entry is not None
+            if verbose and entry is None:
+                print(f"  {page['key']} related missed: {item['title']!r} {item['link']}")
+            if entry is None:
+                continue
+            tally["titles"] += 1
+            tally["title_ok"] += norm_title(entry.title) == norm_title(item["title"])
+            if verbose and norm_title(entry.title) != norm_title(item["title"]):
+                print(f"  {page['key']} related title: want {item['title']!r} got {entry.title!r}")
+            day = entry.published.value.date().isoformat() if entry.published else None
+            if item["date_iso"] or not item["date"]:
+                tally["dates"] += 1
+                tally["date_ok"] += day == item["date_iso"]
+                if verbose and day != item["date_iso"]:
+                    print(f"  {page['key']} related date: want {item['date_iso']!r} ({item['date']!r}) got {day!r}")
+            if item["outlet"]:
+                tally["outlets"] += 1
+                tally["outlet_ok"] += outlet_match(item["outlet"], entry.outlet)
+                if verbose and not outlet_match(item["outlet"], entry.outlet):
+                    print(f"  {page['key']} related outlet: want {item['outlet']!r} got {entry.outlet!r}")
+        for entry in got.related:
+            if entry.title in ignored:
+                continue
+            tally["returned"] += 1
+            right = entry.link in labelled or entry.href in labelled
+            tally["precise"] += right
+            if verbose and not right:
+                print(f"  {page['key']} related wrongly returned: {entry.title!r} {entry.link}")
+        if truth.get("outlet"):
+            tally["page_outlets"] += 1
+            tally["page_outlet_ok"] += outlet_match(truth["outlet"], got.outlet)
+            if verbose and not outlet_match(truth["outlet"], got.outlet):
+                print(f"  {page['key']} outlet: want {truth['outlet']!r} got {got.outlet!r}")
+    return dict(tally)
+
+
+def _ratio(tally: dict, hit: str, total: str) -> str:
+    whole = tally.get(total, 0)
+    return f"{tally.get(hit, 0) / whole:.0%} ({tally.get(hit, 0)}/{whole})" if whole else "n/a"
+
+
+def print_related(tally: dict) -> None:
+    print("\n| related (corpus/related, feedsvc) | recall | precision | titles | dates | outlets where named "
+          "| page outlet where named |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| feedsvc | {_ratio(tally, 'recalled', 'related')} | {_ratio(tally, 'precise', 'returned')} "
+          f"| {_ratio(tally, 'title_ok', 'titles')} | {_ratio(tally, 'date_ok', 'dates')} "
+          f"| {_ratio(tally, 'outlet_ok', 'outlets')} | {_ratio(tally, 'page_outlet_ok', 'page_outlets')} |")
 
 
 # ------------------------------------------------------------ extractors
@@ -248,6 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in rows:
         print(f"| {name} | {r['title']:.0%} | {r['time']:.0%} | {r['author']:.0%} | {r['body']:.3f} "
               f"| {r['pages_per_second']:.1f} | {_fraction(r, 'read_title')} | {_fraction(r, 'title_not_gne')} |")
+    speeds = {name: r["pages_per_second"] for name, r in rows}
+    if "feedsvc" in speeds and "trafilatura" in speeds:
+        print(f"\nfeedsvc is {speeds['feedsvc'] / speeds['trafilatura']:.1f}x trafilatura's pages/s in this run")
+    if (CORPUS / "related").is_dir() and (not args.only or "feedsvc" in args.only):
+        if args.verbose:
+            print("\nfeedsvc, related lists:")
+        print_related(score_related(load_related_pages(), args.verbose))
     return 0
 
 

@@ -110,8 +110,6 @@ def _bare(command: str, folder: Path, body: bytes, etag: str, tools: dict, secon
 
     target = command.rsplit(" ", 1)[1]
     bare_command = command[: -len(target)] + "'bench.bare_wsgi:create_app'"
-    if "--factory" not in bare_command and "gunicorn" in bare_command:
-        bare_command = bare_command[: -len("'bench.bare_wsgi:create_app'")] + "'bench.bare_wsgi:create_app()'"
     (folder / "bare.atom").write_bytes(body)
     port = common.free_port()
     env = common.venv_env({"PORT": str(port), "BENCH_BARE_BODY": str(folder / "bare.atom"), "BENCH_BARE_ETAG": etag,

@@ -1,33 +1,45 @@
-"""Application factory."""
+"""The service's web face: `create_app(service)` wraps a Service for HTTP."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 
 from flask import Flask
 
-from feedsvc import logs, runtime, web
-from feedsvc.config import DEFAULTS, ENV_PREFIX, from_environment, from_file
+from feedsvc import web
+from feedsvc.runtime import EXTENSION, Service, open_service
+
+SCHEDULER_EXTENSION = "feedsvc.scheduler"
 
 
-def instance_settings(config: dict | None = None) -> dict:
-    """Settings from DEFAULTS, then the FEEDSVC_CONFIG file, then FEEDSVC_*
-    environment variables, then `config`, with INSTANCE_PATH resolved."""
-    settings = {**DEFAULTS, **from_file(os.environ.get(f"{ENV_PREFIX}CONFIG")), **from_environment(),
-                **(config or {})}
-    path = settings["INSTANCE_PATH"]
-    settings["INSTANCE_PATH"] = os.path.abspath(path) if path else Flask(__name__).instance_path
-    return settings
-
-
-def create_app(config: dict | None = None) -> Flask:
-    """Build the web app. Settings come from DEFAULTS, then FEEDSVC_*
-    environment variables, then `config` (tests and the CLI)."""
-    settings = instance_settings(config)
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
-    app.config.update(settings)
-    os.makedirs(app.instance_path, exist_ok=True)
-    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
-    runtime.init_app(app)
+def create_app(service: Service | Mapping[str, object] | None = None) -> Flask:
+    """The web app serving `service`. Given settings instead (tests, older
+    callers), the service is opened from them first."""
+    if not isinstance(service, Service):
+        service = open_service(service)
+    app = Flask(__name__, instance_path=service.settings["INSTANCE_PATH"])
+    app.config.update(service.settings)
+    app.extensions[EXTENSION] = service
     web.init_app(app)
     return app
+
+
+def start_scheduler(app: Flask):
+    """`feedsvc serve` is web and worker in one: a background scheduler
+    for the app's service, stopped by stop_scheduler."""
+    from feedsvc.scheduler import make_scheduler
+
+    scheduler = make_scheduler(app.extensions[EXTENSION])
+    scheduler.start()
+    app.extensions[SCHEDULER_EXTENSION] = scheduler
+    return scheduler
+
+
+def stop_scheduler(app: Flask) -> None:
+    """Stop the scheduler started by start_scheduler and wait for its
+    running refreshes (the web server's worker is exiting)."""
+    from feedsvc import scheduler
+
+    running = app.extensions.get(SCHEDULER_EXTENSION)
+    if running is not None:
+        scheduler.stop_scheduler(running, app.extensions[EXTENSION], wait=True)

@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from werkzeug.wrappers import Request
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(value: str | Iterable[str] | None) -> list[Network]:
-    """'127.0.0.1, 10.0.0.0/8' or a list → networks. Raises ValueError on
-    a malformed entry, so a typo fails start-up instead of trusting nobody."""
-    if not value:
-        return []
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    return [ipaddress.ip_network(p.strip(), strict=False) for p in parts if p.strip()]
+# The trusted proxies are parsed, like every address list, by
+# feedsvc.ssrf.parse_networks when the settings are read.
+from feedsvc.ssrf import Network
 
 
 def _address(value: str | None):
@@ -30,11 +23,11 @@ def _address(value: str | None):
         return None
 
 
-def _trusted(address, trusted: list[Network]) -> bool:
+def _trusted(address, trusted: Sequence[Network]) -> bool:
     return address is not None and any(address in net for net in trusted)
 
 
-def client_address(request: Request, trusted: list[Network]):
+def client_address(request: Request, trusted: Sequence[Network]):
     """The client's address. Walk X-Forwarded-For from the right while the
     hop is a trusted proxy; the first untrusted hop is the client. Anything
     the client wrote itself further left is ignored."""
@@ -72,7 +65,7 @@ def check_bearer(header: str | None, token: str, setting: str) -> Decision:
     return Decision(200)
 
 
-def authorize(request: Request, token: str | None, trusted: list[Network]) -> Decision:
+def authorize(request: Request, token: str | None, trusted: Sequence[Network]) -> Decision:
     if token:
         return check_bearer(request.headers.get("Authorization"), token, "REFRESH_TOKEN")
     address = client_address(request, trusted)

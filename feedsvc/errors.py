@@ -47,6 +47,14 @@ class FetchHTTPStatus(FetchError):
         super().__init__(url, f"server answered HTTP {status}{wait}")
 
 
+class FetchAuthRequired(FetchError):
+    """The site answered as to a reader who is not logged in: a 401/403, a
+    redirect to its login page, or its logged-out marker (a recipe's
+    `request.logged_out`). Nothing from that answer is stored."""
+
+    kind = "auth"
+
+
 class FetchTooLarge(FetchError):
     kind = "too_large"
 

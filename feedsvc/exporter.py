@@ -1,5 +1,5 @@
-"""Every feed as static files, for static hosting. Feeds are rendered by
-the app's own routes, so exported bytes equal served ones; a file is
+"""Every feed as static files, for static hosting. Feeds and the OPML are
+rendered by the app's own routes, so exported bytes equal served ones; a file is
 rewritten only when its bytes changed, and nothing is rendered when the
 store has not changed since the last export."""
 
@@ -8,17 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import Flask
-
 from feedsvc.outlets import OutletDirectory
-from feedsvc.render import OpmlOutline, render_opml
+from feedsvc.render import FORMATS
 from feedsvc.runtime import EXTENSION
 
 MANIFEST = ".feedsvc-export.json"
-FORMATS = ("atom", "rss", "json")
 
 
 @dataclass
@@ -28,23 +24,13 @@ class ExportResult:
     skipped_all: bool = False
 
 
-def _paths(app: Flask) -> list[str]:
+def _paths(app) -> list[str]:
     rt = app.extensions[EXTENSION]
     directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
     # Slugs, not names, for file names: static hosts and URLs stay ASCII.
     stems = ["feeds/all", *(f"feeds/outlet/{o.slug}" for o in directory),
              *(f"feeds/source/{source_id}" for source_id in rt.recipes)]
-    return [f"{stem}.{fmt}" for stem in stems for fmt in FORMATS]
-
-
-def _opml(app: Flask, base_url: str) -> bytes:
-    rt = app.extensions[EXTENSION]
-    directory = OutletDirectory(rt.store.outlets(), app.config["OUTLET_ALIASES"])
-    outlets = [OpmlOutline(o.name, f"{base_url}/feeds/outlet/{o.slug}.atom") for o in directory]
-    sources = [OpmlOutline(r.name, f"{base_url}/feeds/source/{r.id}.atom", r.start_urls[0])
-               for r in rt.recipes.values()]
-    return render_opml(app.config["SITE_TITLE"], datetime.now(timezone.utc),
-                       [("Outlets", outlets), ("Sources", sources)])
+    return [*(f"{stem}.{fmt}" for stem in stems for fmt in FORMATS), "feeds.opml"]
 
 
 def _write_if_changed(target: Path, body: bytes, hashes: dict, name: str, result: ExportResult) -> None:
@@ -60,7 +46,8 @@ def _write_if_changed(target: Path, body: bytes, hashes: dict, name: str, result
     result.written.append(name)
 
 
-def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
+def export_feeds(app, folder: Path, base_url: str) -> ExportResult:
+    """Render through `app` (feedsvc.app.create_app) into `folder`."""
     base_url = base_url.rstrip("/")
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
@@ -78,7 +65,6 @@ def export_feeds(app: Flask, folder: Path, base_url: str) -> ExportResult:
         if response.status_code != 200:
             raise RuntimeError(f"/{path} answered {response.status_code}: {response.get_data(as_text=True)}")
         _write_if_changed(folder / path, response.data, hashes, path, result)
-    _write_if_changed(folder / "feeds.opml", _opml(app, base_url), hashes, "feeds.opml", result)
     # The stylesheet the Atom and RSS files name, and the CSS it links, so
     # browsers show them as pages there too.
     for name in ("feed.xsl", "feed.css"):

@@ -55,12 +55,17 @@ class FetchSettings:
     # Networks the SSRF guard lets through besides public addresses.
     allowed_networks: tuple[Network, ...] = ()
     host_delay_seconds: float = 1.0
+    # HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured only when this is set.
+    proxy_from_environment: bool = False
+    browser_pages: int = 2  # pages render = "browser" recipes render at once, per process
 
 
-def make_client(settings: FetchSettings) -> httpx.Client:
+def make_client(settings: FetchSettings, transport: httpx.BaseTransport | None = None,
+                event_hooks: dict | None = None) -> httpx.Client:
     """An httpx client whose every connection, redirects included, passes
     the SSRF guard and keeps fetch_page's deadline. fetch_page undoes gzip,
-    deflate and br itself, a bounded piece at a time."""
+    deflate and br itself, a bounded piece at a time. A `transport` of the
+    caller's (a proxy's) brings its own guard as `event_hooks`."""
     timeout = httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds)
     return httpx.Client(
         timeout=timeout,
@@ -68,8 +73,10 @@ def make_client(settings: FetchSettings) -> httpx.Client:
         max_redirects=settings.max_redirects,
         headers={"User-Agent": settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
                  "Accept-Encoding": ACCEPT_ENCODING},
-        transport=GuardedTransport(settings.allowed_networks, wrap_backend=DeadlineBackend),
-        # Proxies from the environment would route loopback sources away.
+        transport=transport or GuardedTransport(settings.allowed_networks, wrap_backend=DeadlineBackend),
+        event_hooks=event_hooks,
+        # Proxies from the environment would route loopback sources away;
+        # feedsvc.proxying reads them when the operator allows it.
         trust_env=False,
     )
 
@@ -131,16 +138,18 @@ def _page(url: str, response: httpx.Response, content: bytes) -> FetchedPage:
 
 
 def fetch_page(client: httpx.Client, url: str, settings: FetchSettings,
-               validators: tuple[str | None, str | None] | None = None) -> FetchedPage:
+               validators: tuple[str | None, str | None] | None = None,
+               headers: dict[str, str] | None = None) -> FetchedPage:
     """GET `url`; raise a FetchError subclass for anything but a 2xx body
-    or, when `validators` (ETag, Last-Modified) are given, a 304."""
+    or, when `validators` (ETag, Last-Modified) are given, a 304.
+    `headers`: a recipe's own (cookies, tokens, user agent)."""
     if not url.lower().startswith(("http://", "https://")):
         raise FetchRefused(url, "only http and https URLs are fetched")
     started = time.monotonic()
     try:
         # Headers and body, redirects included, within the timeout in all.
         with deadline(settings.timeout_seconds), \
-                client.stream("GET", url, headers=_conditional_headers(validators)) as response:
+                client.stream("GET", url, headers={**(headers or {}), **_conditional_headers(validators)}) as response:
             if response.status_code == 304 and validators:
                 return _page(url, response, b"")
             if response.status_code >= 300:  # a 3xx left over is a redirect without a Location

@@ -4,11 +4,14 @@ the changes a record makes to a known one. The store applies them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from feedsvc.models import ItemRecord
 from feedsvc.outlet_stats import OutletTally
+from feedsvc.parsers.text import OUTLET_NAME_MAX_CHARS, clean_name
 from feedsvc.search import author_keys, search_text
+from feedsvc.times import describe, plausible, window_text
 
 # A change to these is a change readers see: it moves updated_at.
 CONTENT_FIELDS = ("title", "summary", "body_html")
@@ -22,6 +25,20 @@ def mint_guid(url: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}"
 
 
+def bounded(records: list[ItemRecord], now: datetime) -> tuple[list[ItemRecord], list[str]]:
+    """The store's door for times: a record dated outside the plausible
+    window (feedsvc.times) keeps its other fields and loses its time, with
+    a warning naming it; the other records pass as they are."""
+    kept, warnings = [], []
+    for record in records:
+        if record.published is not None and not plausible(record.published.value, now):
+            warnings.append(f"{record.url}: publication time {describe(record.published.value)} is outside "
+                            f"{window_text(now)}; stored without a time")
+            record = replace(record, published=None)
+        kept.append(record)
+    return kept, warnings
+
+
 def new_row(record: ItemRecord, now: datetime) -> dict:
     """The columns a record is inserted with (the store adds the id)."""
     values = record_values(record)
@@ -30,6 +47,15 @@ def new_row(record: ItemRecord, now: datetime) -> dict:
                   search_text=search_text(values["title"], values["summary"]),
                   author_keys=author_keys(values["author"]))
     return values
+
+
+def cleaned(record: ItemRecord) -> ItemRecord:
+    """The record with its names cleaned (see clean_name): what is stored,
+    counted and keyed is never a spoofable name."""
+    names = (clean_name(name) for name in record.editors)
+    return replace(record, title=clean_name(record.title) or record.url, author=clean_name(record.author) or None,
+                   outlet=clean_name(record.outlet, OUTLET_NAME_MAX_CHARS) or None,
+                   editors=tuple(name for name in names if name))
 
 
 def record_values(record: ItemRecord) -> dict:

@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Configure the root logger once per process; a host that already set
-    up logging (gunicorn, pytest) keeps its handlers."""
+    up logging (pytest, an embedding server) keeps its handlers."""
     root = logging.getLogger()
     if getattr(root, "_feedsvc_configured", False):
         return
@@ -58,4 +58,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     # One line per request is httpx's default; feedsvc logs each fetch and refresh itself.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic writes several lines, some spanning lines, per upgrade; the
+    # migrations environment logs one `migration_applied` line each instead.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     root._feedsvc_configured = True

@@ -6,6 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+# The zone of times a page writes without one, unless a recipe names its own;
+# also the zone of a feed query's bare dates. The only place it is written.
+DEFAULT_ZONE_NAME = "Asia/Shanghai"
+DEFAULT_ZONE = ZoneInfo(DEFAULT_ZONE_NAME)
 
 # "second": the page gave a time of day; "day": it gave only a date, which
 # feeds show at 00:00 in the recipe's time zone.
@@ -15,6 +21,9 @@ Precision = Literal["second", "day"]
 # entry, so a listing seen later never overwrites what the article said.
 DETAIL_LISTING = 0
 DETAIL_ARTICLE = 1
+# A feed entry completed from its own page (full_text): the feed's later
+# copies of it only fill gaps, and its page is not read again as new.
+DETAIL_PAGE = 2
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,10 @@ class ItemQuery:
     until: datetime | None = None
     before: tuple[datetime, int] | None = None  # (sort time, id) of the last item already shown
     limit: int = 50
+    # `regex:` filters of q and exclude (feedsvc.rules), checked on title
+    # and summary after the store's own conditions.
+    patterns: tuple[str, ...] = ()
+    exclude_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,8 @@ class UpsertResult:
     unchanged: int = 0
     # Outlets of the items added or changed: their feeds changed.
     outlets_changed: set[str] = field(default_factory=set)
+    # New outlet names not taken: the source names as many as it may.
+    outlets_refused: set[str] = field(default_factory=set)
 
 
 @dataclass

@@ -46,12 +46,17 @@ class PoliteFetcher:
         self.robots = RobotsCache(self.client, settings)
 
     def fetch(self, url: str, validators: tuple[str | None, str | None] | None = None,
-              obey_robots: bool = True) -> FetchedPage:
-        """GET `url` after robots.txt and the host's delay allow it."""
+              obey_robots: bool = True, client=None, headers: dict[str, str] | None = None) -> FetchedPage:
+        """GET `url` after robots.txt and the host's delay allow it;
+        `client` and `headers`: a recipe's proxy and request options."""
+        self.allow(url, obey_robots)
+        return fetch_page(client or self.client, url, self.settings, validators, headers)
+
+    def allow(self, url: str, obey_robots: bool = True) -> None:
+        """Wait for robots.txt and the host's delay to let `url` be fetched."""
         if obey_robots and not self.robots.allows(url, before_fetch=self.throttle.wait):
             raise RobotsDisallowed(url, "robots.txt disallows fetching this URL")
         self.throttle.wait(url)
-        return fetch_page(self.client, url, self.settings, validators)
 
     def close(self) -> None:
         self.client.close()

@@ -8,6 +8,8 @@ to a running service is refused and the previous version keeps running."""
 from __future__ import annotations
 
 import codecs
+import hashlib
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,12 +19,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic import ValidationInfo
 
+from feedsvc.browser import require_extra
 from feedsvc.errors import RecipeError
+from feedsvc.models import DEFAULT_ZONE_NAME
+from feedsvc.placeholders import fill
+from feedsvc.request_options import RequestOptions
+from feedsvc.rules import RuleSet
 
-RecipeKind = Literal["article_page", "listing_page", "feed"]
+# auto: the extractor reads every page (a channel page for its article
+# links, an article for its fields and related list); selectors are optional.
+RecipeKind = Literal["auto", "article_page", "listing_page", "feed"]
 
 
 def _check_selector(value: str | None) -> str | None:
@@ -98,12 +107,15 @@ class Recipe(_Strict):
     # Fractions are allowed (0.5 = 30 s) for feeds of one's own; politeness
     # limits (robots.txt, per-host delay) still apply.
     refresh_interval_minutes: float = Field(default=30, ge=0.05, le=7 * 24 * 60)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE_NAME
     language: str | None = None
     encoding: str | None = None
     outlet: str | None = None
     follow_links: bool = True
     max_follow: int = Field(default=30, ge=0, le=500)  # new articles read per refresh
+    # kind = "feed": read each entry's own page for its body, author and
+    # outlet ([article] selectors if given, else the extractor).
+    full_text: bool = False
     # robots.txt is honoured unless the recipe opts out, e.g. for a site
     # that has agreed to be read.
     obey_robots_txt: bool = True
@@ -114,7 +126,26 @@ class Recipe(_Strict):
     article: ArticleSelectors | None = None
     listing: ListingSelectors | None = None
     related: ListingSelectors | None = None
+    # Block/keep rules for this source's items (feedsvc.rules), besides
+    # the service's FEEDSVC_RULES.
+    rules: RuleSet = RuleSet()
+    # Headers, cookies, user agent, proxy and what a logged-out answer
+    # looks like (feedsvc.request_options).
+    request: RequestOptions = RequestOptions()
+    # The Referer the image proxy sends for this source's images: None for
+    # the item's own page (what the site's pages send), "" for none.
+    image_referer: str | None = None
+    # "browser": the page is built by JavaScript; render it in headless
+    # Chromium (feedsvc.browser, the optional extra feedsvc[browser]).
+    render: Literal["html", "browser"] = "html"
     path: str = Field(default="", exclude=True)
+    # Start URLs hold FEEDSVC_RECIPE_VARIABLES values (a private mirror's
+    # address, a key): shown only to holders of the refresh token.
+    _placeholders_filled: bool = PrivateAttr(default=False)
+
+    @property
+    def placeholders_filled(self) -> bool:
+        return self._placeholders_filled
 
     @field_validator("start_urls")
     @classmethod
@@ -130,7 +161,7 @@ class Recipe(_Strict):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from None
+            raise ValueError(f"unknown time zone {name!r} (use an IANA name such as {DEFAULT_ZONE_NAME})") from None
         return name
 
     @field_validator("encoding")
@@ -148,16 +179,40 @@ class Recipe(_Strict):
     def _sections_for_kind(self) -> Recipe:
         if self.kind == "article_page" and self.article is None:
             raise ValueError("kind 'article_page' needs an [article] table of selectors")
-        if self.kind == "listing_page":
-            if self.listing is None:
-                raise ValueError("kind 'listing_page' needs a [listing] table of selectors")
-            if self.follow_links and self.article is None:
-                raise ValueError("follow_links needs an [article] table for the followed pages")
+        if self.kind == "listing_page" and self.listing is None:
+            raise ValueError("kind 'listing_page' needs a [listing] table of selectors")
+        if self.kind == "auto" and self.listing is not None:
+            raise ValueError("kind 'auto' finds listings itself: use kind 'listing_page' for a [listing] table")
+        if self.full_text and self.kind != "feed":
+            raise ValueError("full_text is for kind 'feed' (listing pages use follow_links)")
         return self
+
+    @model_validator(mode="after")
+    def _browser_available(self) -> Recipe:
+        if self.render == "browser":
+            require_extra()
+            if self.request.proxy:
+                raise ValueError('render = "browser" does not take request.proxy: the browser\'s requests '
+                                 "go through feedsvc's own guard")
+        return self
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes with anything that decides what is fetched or how a page
+        is read: validators stored under another fingerprint are not sent,
+        so the first fetch after an edit is a full one."""
+        data = self.model_dump(mode="json", exclude=_NOT_READING)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+# Keys that change neither what is fetched nor how it is read. (Rules
+# count: after an edit, the first full fetch applies them to every page.)
+_NOT_READING = {"name", "refresh_interval_minutes", "retention_days", "retention_max_items", "path",
+                "image_referer"}
 
 
 def _error_key(loc: tuple) -> str:
@@ -171,18 +226,27 @@ def parse_recipe(text: str, path: str, variables: dict[str, str] | None = None) 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(path, "(syntax)", f"not valid TOML: {exc}") from None
-    if variables and isinstance(data.get("start_urls"), list):
+    urls = data.get("start_urls")
+    if isinstance(urls, list) and (variables or any(isinstance(u, str) and "{" in u for u in urls)):
+        written = list(urls)
         try:
-            data["start_urls"] = [u.format(**variables) if isinstance(u, str) else u for u in data["start_urls"]]
-        except (KeyError, IndexError, ValueError) as exc:
-            raise RecipeError(path, "start_urls", f"unknown placeholder {exc}") from None
+            data["start_urls"] = [fill(u, variables) if isinstance(u, str) else u for u in urls]
+        except ValueError as exc:
+            raise RecipeError(path, "start_urls", str(exc)) from None
+        filled = data["start_urls"] != written
+    else:
+        filled = False
     try:
-        return Recipe(**data, path=path)
+        # The variables reach request options through the context: their
+        # filled values are kept apart from what the recipe file says.
+        recipe = Recipe.model_validate({**data, "path": path}, context={"variables": variables or {}})
+        recipe._placeholders_filled = filled
+        return recipe
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            reason = "unknown key (check the spelling against the README)"
+            reason = "unknown key (check the spelling against docs/recipes.md)"
         raise RecipeError(path, _error_key(first["loc"]), reason) from None
     except TypeError as exc:  # e.g. a top-level key named like a keyword
         raise RecipeError(path, "(recipe)", str(exc)) from None
@@ -241,6 +305,22 @@ def read_recipe_folder(folder: str | Path, variables: dict[str, str] | None = No
         seen[recipe.id] = str(path)
         recipes.append(recipe)
     return RecipeFolder(tuple(recipes), tuple(errors))
+
+
+def known_start_urls(folder: str | Path) -> dict[str, Path]:
+    """Start URLs written in the folder's recipe files, by URL, whether or
+    not the file is valid: what an import must not add a second time."""
+    urls: dict[str, Path] = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        start_urls = data.get("start_urls")
+        for url in start_urls if isinstance(start_urls, list) else ():
+            if isinstance(url, str):
+                urls.setdefault(url.strip(), path)
+    return urls
 
 
 def folder_fingerprint(folder: str | Path) -> tuple | None:

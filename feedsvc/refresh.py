@@ -10,6 +10,7 @@ import random
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -18,14 +19,18 @@ from urllib.parse import urljoin
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from feedsvc.errors import FeedsvcError, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
+from feedsvc.errors import FeedsvcError, FetchAuthRequired, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
+from feedsvc.item_merge import bounded
 from feedsvc.leases import LeaseHeartbeat, heartbeat_seconds
-from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, Article, ItemRecord, ListingEntry, RefreshReport
-from feedsvc.parsers import parse_article, parse_feed, parse_listing
+from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, DETAIL_PAGE, Article, ItemRecord, ListingEntry, RefreshReport
+from feedsvc.parsers import parse_feed
 from feedsvc.politeness import PoliteFetcher
+from feedsvc.reading import PageReading, read_article, read_auto, read_listing
+from feedsvc.recipe_fetch import RecipeFetcher
 from feedsvc.recipes import Recipe
-from feedsvc.retention import within_retention
+from feedsvc.retention import cap_source, within_retention
+from feedsvc.rules import RuleSet, sift
 from feedsvc.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,8 +73,15 @@ def _unrecorded(source_id: str, kind: str, error: str, duration_seconds: float) 
     return RefreshReport(source_id, "error", duration_seconds=duration_seconds, error=error, error_kind=kind)
 
 
-def _article_records(article: Article, source_id: str) -> list[ItemRecord]:
-    own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=DETAIL_ARTICLE,
+def outlets_refused_warning(names: set[str], limit: int | None, default: str | None) -> str:
+    shown = ", ".join(sorted(names)[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    where = f"filed under the source's outlet {default!r}" if default else "filed under no outlet"
+    return (f"{len(names)} new outlet name(s) not taken, as the source already names {limit} outlets "
+            f"(FEEDSVC_OUTLETS_PER_SOURCE_MAX): {shown}; their items are {where}")
+
+
+def _article_records(article: Article, source_id: str, detail: int = DETAIL_ARTICLE) -> list[ItemRecord]:
+    own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=detail,
                      summary=article.summary, body_html=article.body_html, author=article.author,
                      outlet=article.outlet, editors=article.editors, published=article.published,
                      image=article.image)
@@ -98,12 +110,32 @@ class _Harvest:
     stored_validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)
+    conditional: bool = True  # False when forced: no validators are sent
+    origins: Counter = field(default_factory=Counter)  # (field, "selector" | "extractor" | "recipe") -> count
+    parsed: int = 0  # pages read (not 304)
+    linked_read: int = 0  # full_text: entries' own pages read, and failed
+    linked_failed: int = 0
+    readings: list[PageReading] = field(default_factory=list)  # every page read, in order
 
     def remember(self, page: FetchedPage) -> None:
         """Keep a parsed page's validators for the next conditional GET."""
         fresh = (page.etag, page.last_modified)
         if fresh != self.stored_validators.get(page.url, (None, None)):
             self.validators[page.url] = fresh
+
+    def read(self, reading: PageReading) -> PageReading:
+        self.parsed += 1
+        self.readings.append(reading)
+        self.origins.update(reading.origins)
+        return reading
+
+    def read_stats(self) -> dict:
+        """The source status of this refresh: where each field came from."""
+        fields: dict[str, dict[str, int]] = {}
+        for (name, origin), count in sorted(self.origins.items()):
+            if count > 0:
+                fields.setdefault(name, {})[origin] = count
+        return {"fields": fields, "pages_read": self.linked_read, "page_failures": self.linked_failed}
 
 
 @dataclass
@@ -116,8 +148,11 @@ class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
                  listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 30,
-                 lease_heartbeat_seconds: float = 10):
+                 lease_heartbeat_seconds: float = 10, outlets_per_source_max: int | None = None,
+                 rules: RuleSet | None = None):
         self.store = store
+        self.outlets_per_source_max = outlets_per_source_max
+        self.rules = rules or RuleSet()  # the service's, applied with each recipe's own
         # Leases in the store make "one refresh of a source at a time" hold
         # across processes and machines; the in-process locks below order
         # this process's own threads before they ask the store.
@@ -134,12 +169,14 @@ class Refresher:
         self.concurrency = max(1, concurrency)
         self.rng = rng or random.Random()
         self.fetcher = PoliteFetcher(self.fetch_settings)
+        self.recipe_fetcher = RecipeFetcher(self.fetcher)  # a recipe's request options over the fetcher
         self.client = self.fetcher.client
         self._locks = {source_id: threading.Lock() for source_id in self.recipes}
         self._stopping = threading.Event()
         self._claiming = threading.Lock()  # held while refresh_due runs, so stop() can wait for it
 
     def close(self) -> None:
+        self.recipe_fetcher.close()
         self.fetcher.close()
 
     def stop(self, wait: bool = False) -> None:
@@ -189,7 +226,7 @@ class Refresher:
         self.heartbeat.hold(recipe.id)
         try:
             report = None if force else self._backoff_report(recipe.id)
-            return report or self._refresh_locked(recipe)
+            return report or self._refresh_locked(recipe, force)
         finally:
             self.heartbeat.release(recipe.id)
             self.store.release_lease(recipe.id, self.holder)
@@ -267,13 +304,20 @@ class Refresher:
                    f"{state.next_run_at.isoformat(timespec='seconds')}; last error: {state.last_error}")
         return RefreshReport(source_id, "skipped", error=message, error_kind="backoff")
 
-    def _refresh_locked(self, recipe: Recipe) -> RefreshReport:
+    def _refresh_locked(self, recipe: Recipe, force: bool = False) -> RefreshReport:
         started, clock = utcnow(), time.monotonic()
         interval = timedelta(minutes=recipe.refresh_interval_minutes)
         try:
-            harvest = self._harvest(recipe)
+            harvest = self._harvest(recipe, conditional=not force)
+            records, blocked = sift((self.rules, recipe.rules), harvest.records)
             self._renew_lease(recipe.id)  # still ours before anything is written
-            result = self.store.upsert_items(within_retention(harvest.records, recipe, started))
+            records, date_warnings = bounded(records, started)
+            harvest.warnings.extend(date_warnings)
+            for warning in date_warnings:
+                log.info("time_refused source=%s detail=%s", recipe.id, warning)
+            result = self.store.upsert_items(within_retention(records, recipe, started),
+                                             outlets_max=self.outlets_per_source_max, default_outlet=recipe.outlet)
+            cap_source(self.store, recipe)
         except LeaseLost as exc:
             log.warning("refresh_abandoned source=%s error=%s", recipe.id, exc)
             return RefreshReport(recipe.id, "busy", duration_seconds=time.monotonic() - clock, error=str(exc),
@@ -286,9 +330,15 @@ class Refresher:
             log.exception("refresh_crashed source=%s", recipe.id)
             return self._failed(recipe, InternalError(f"{type(exc).__name__}: {exc}"), started, clock, interval)
         self.store.mark_gone(harvest.gone, started)
-        for url, (etag, last_modified) in harvest.validators.items():
-            self.store.save_validators(url, etag, last_modified, started)
+        self._keep_reading_state(recipe, harvest, started)
+        if harvest.records:
+            self._count_blocked(recipe, blocked)
         self.store.record_success(recipe.id, started, next_run_after(started, interval, self.jitter_ratio, self.rng))
+        if result.outlets_refused:
+            harvest.warnings.append(outlets_refused_warning(result.outlets_refused, self.outlets_per_source_max,
+                                                            recipe.outlet))
+            log.warning("outlets_refused source=%s count=%d limit=%s", recipe.id, len(result.outlets_refused),
+                        self.outlets_per_source_max)
         report = RefreshReport(recipe.id, "ok", new=result.new, updated=result.updated,
                                duration_seconds=time.monotonic() - clock, pages=harvest.pages,
                                warnings=harvest.warnings, outlets_changed=result.outlets_changed)
@@ -296,6 +346,12 @@ class Refresher:
                  recipe.id, report.new, report.updated, report.pages, len(harvest.gone), len(report.warnings),
                  report.duration_seconds)
         return report
+
+    def _count_blocked(self, recipe: Recipe, blocked: list[ItemRecord]) -> None:
+        urls = list(dict.fromkeys(r.url for r in blocked))  # a listing entry and its article are one item
+        self.store.set_blocked(recipe.id, len(urls))
+        if urls:
+            log.info("items_blocked source=%s count=%d first=%s", recipe.id, len(urls), urls[0])
 
     def _failed(self, recipe: Recipe, exc: FeedsvcError, started: datetime, clock: float,
                 interval: timedelta) -> RefreshReport:
@@ -315,17 +371,19 @@ class Refresher:
     # -- fetch and parse -------------------------------------------------------
 
     def _fetch(self, recipe: Recipe, url: str, harvest: _Harvest) -> FetchedPage:
-        """A conditional GET when the URL was read before."""
-        validators = self.store.validators(url)
+        """A conditional GET when this recipe read the URL before, unless
+        the refresh is forced."""
+        validators = self.store.validators(url, recipe.fingerprint)
         harvest.stored_validators[url] = validators
         if harvest.pages:
             self._renew_lease(recipe.id)
-        page = self.fetcher.fetch(url, validators if any(validators) else None, obey_robots=recipe.obey_robots_txt)
+        send = validators if harvest.conditional and any(validators) else None
+        page = self.recipe_fetcher.fetch(recipe, url, send)
         harvest.pages += 1
         return page
 
-    def _harvest(self, recipe: Recipe) -> _Harvest:
-        harvest = _Harvest()
+    def _harvest(self, recipe: Recipe, conditional: bool = True) -> _Harvest:
+        harvest = _Harvest(conditional=conditional)
         for url in recipe.start_urls:
             page = self._fetch(recipe, url, harvest)
             if page.not_modified:  # unchanged since the last refresh: nothing to parse
@@ -333,7 +391,9 @@ class Refresher:
             if recipe.kind == "feed":
                 self._harvest_feed(recipe, page, harvest)
             elif recipe.kind == "article_page":
-                harvest.records.extend(_article_records(self._parse_article(recipe, page), recipe.id))
+                harvest.records.extend(_article_records(self._read_article(recipe, page, harvest), recipe.id))
+            elif recipe.kind == "auto":
+                self._harvest_auto(recipe, page, harvest)
             else:
                 self._harvest_listing(recipe, page, harvest)
             harvest.remember(page)
@@ -343,19 +403,17 @@ class Refresher:
         parsed = parse_feed(page.content, page.final_url, headers=page.headers, outlet=recipe.outlet)
         if parsed.warning:
             harvest.warnings.append(f"{parsed.warning} ({page.url})")
+        if recipe.full_text:
+            self._harvest_full_texts(recipe, parsed.articles, harvest)
+            return
         for article in parsed.articles:
             harvest.records.extend(_article_records(article, recipe.id))
 
-    def _parse_article(self, recipe: Recipe, page: FetchedPage) -> Article:
-        article = parse_article(page.content, page.final_url, recipe.article, recipe.related, zone=recipe.zone,
-                                charset=page.charset, encoding=recipe.encoding, language=recipe.language)
-        if recipe.outlet and not article.outlet:
-            article = replace(article, outlet=recipe.outlet)
-        return article
+    def _read_article(self, recipe: Recipe, page: FetchedPage, harvest: _Harvest) -> Article:
+        return harvest.read(read_article(page.content, page.final_url, recipe, page.charset)).article
 
     def _harvest_listing(self, recipe: Recipe, page: FetchedPage, harvest: _Harvest) -> None:
-        listing = parse_listing(page.content, page.final_url, recipe.listing, zone=recipe.zone,
-                                charset=page.charset, encoding=recipe.encoding)
+        listing = harvest.read(read_listing(page.content, page.final_url, recipe, page.charset)).listing
         harvest.records.extend(reversed([_entry_record(e, recipe.id) for e in listing.entries]))
         if recipe.follow_links:
             self._follow(recipe, page, listing.entries, harvest)
@@ -386,8 +444,10 @@ class Refresher:
             if article_page.not_modified:
                 return True
             tally.parsed += 1
-            harvest.records.extend(_article_records(self._parse_article(recipe, article_page), recipe.id))
+            harvest.records.extend(_article_records(self._read_article(recipe, article_page, harvest), recipe.id))
             harvest.remember(article_page)
+        except FetchAuthRequired:
+            raise  # the login is gone: every page would fail the same way
         except RecipeMismatch as exc:
             tally.mismatches.append(exc)
             harvest.warnings.append(str(exc))
@@ -404,3 +464,75 @@ class Refresher:
             harvest.warnings.append(str(exc))
             log.info("follow_failed source=%s url=%s error=%s", recipe.id, target, exc)
         return True
+
+    # -- pages without selectors, full text for feeds, what a refresh read ------
+
+    def harvest(self, recipe: Recipe) -> _Harvest:
+        """Fetch and read a recipe's pages as a forced refresh would (no
+        validators sent), storing nothing: for `feedsvc recipes test`."""
+        return self._harvest(recipe, conditional=False)
+
+    def _harvest_auto(self, recipe: Recipe, page: FetchedPage, harvest: _Harvest) -> None:
+        """kind = "auto": an article page gives its article and related list;
+        a channel page its listing, whose articles are followed as a
+        listing_page recipe's are."""
+        reading = harvest.read(read_auto(page.content, page.final_url, recipe, page.charset))
+        if reading.article is not None:
+            harvest.records.extend(_article_records(reading.article, recipe.id))
+            return
+        entries = reading.listing.entries
+        harvest.records.extend(reversed([_entry_record(e, recipe.id) for e in entries]))
+        if recipe.follow_links:
+            self._follow(recipe, page, entries, harvest)
+
+    def _harvest_full_texts(self, recipe: Recipe, articles: tuple[Article, ...], harvest: _Harvest) -> None:
+        """full_text: each entry's own page, read for its body, author and
+        outlet. Up to `max_follow` entries whose page was never read, then as
+        many read ones again, conditionally; an entry whose page fails keeps
+        the feed's text and counts as a failure on the source."""
+        known = self.store.article_urls([a.url for a in articles], DETAIL_PAGE)
+        fresh = [a.url for a in articles if a.url not in known][: recipe.max_follow]
+        again = [a.url for a in articles if known.get(a.url) is False][: recipe.max_follow]
+        wanted, stopped = set(fresh + again), False
+        for article in articles:
+            completed = None
+            if article.url in wanted and not stopped:
+                completed, stopped = self._full_text(recipe, article, harvest)
+            if completed is not None:
+                harvest.records.extend(_article_records(completed, recipe.id, DETAIL_PAGE))
+            else:  # a page read before and unchanged keeps what it gave: the feed's copy only fills gaps
+                harvest.records.extend(_article_records(article, recipe.id))
+
+    def _full_text(self, recipe: Recipe, article: Article, harvest: _Harvest) -> tuple[Article | None, bool]:
+        """(the entry completed from its page or None, whether the site asked
+        us to stop)."""
+        try:
+            page = self._fetch(recipe, article.url, harvest)
+            if page.not_modified:
+                return None, False
+            found = harvest.read(read_article(page.content, page.final_url, recipe, page.charset)).article
+            if not found.body_html:
+                raise RecipeMismatch(page.url, "no article body found on the entry's page")
+        except (LeaseLost, FetchAuthRequired):
+            raise  # lost the source, or the login: every page would fail the same way
+        except FeedsvcError as exc:
+            harvest.linked_failed += 1
+            harvest.warnings.append(str(exc))
+            log.info("full_text_failed source=%s url=%s error=%s", recipe.id, article.url, exc)
+            return None, isinstance(exc, FetchHTTPStatus) and exc.status in _SLOW_DOWN_STATUSES
+        harvest.linked_read += 1
+        harvest.remember(page)
+        completed = replace(article, body_html=found.body_html, body_text=found.body_text,
+                            author=found.author or article.author,
+                            outlet=recipe.outlet or found.outlet or article.outlet,
+                            summary=article.summary or found.summary, published=article.published or found.published,
+                            editors=found.editors, image=article.image or found.image, related=())
+        return completed, False
+
+    def _keep_reading_state(self, recipe: Recipe, harvest: _Harvest, at: datetime) -> None:
+        """After the records are stored: the pages' validators, under the
+        recipe's fingerprint, and where the fields came from."""
+        for url, (etag, last_modified) in harvest.validators.items():
+            self.store.save_validators(url, etag, last_modified, at, recipe.fingerprint)
+        if harvest.parsed:
+            self.store.save_read_stats(recipe.id, harvest.read_stats())

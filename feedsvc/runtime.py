@@ -1,23 +1,27 @@
-"""The service's state for one Flask app: store, refresher (with the
-recipes it runs), metrics and the recipe reloader, kept in
-`app.extensions["feedsvc"]` rather than module globals."""
+"""The service without its web face: settings (parsed once), the store,
+the refresher (with the recipes it runs), metrics and the recipe reloader,
+assembled in one place. The scheduler and the command line use it as it
+is; `feedsvc.app.create_app` wraps it for HTTP. No Flask here, so a worker
+process never loads the web stack."""
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
-
+from feedsvc import logs
+from feedsvc.config import Settings, load_settings
 from feedsvc.errors import RecipeError
 from feedsvc.fetch import DEFAULT_USER_AGENT, FetchSettings
 from feedsvc.metrics import Metrics
 from feedsvc.recipes import Recipe, RecipeFolder, load_recipes, read_recipe_folder
 from feedsvc.refresh import Refresher
 from feedsvc.reloader import RecipeReloader
-from feedsvc.ssrf import parse_networks
+from feedsvc.rules import RuleSet, parse_rule_set
 from feedsvc.store import Store
 
 EXTENSION = "feedsvc"
@@ -25,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Runtime:
+class Service:
+    settings: Settings
     store: Store
     refresher: Refresher
     metrics: Metrics
@@ -61,77 +66,103 @@ class Runtime:
         log.info("recipes_reloaded sources=%d added=%s removed=%s changed=%s refused=%d", len(new),
                  ",".join(added) or "-", ",".join(removed) or "-", ",".join(changed) or "-", len(loaded.errors))
 
+    def close(self) -> None:
+        """Let go of the fetch client and the store's connections."""
+        self.refresher.close()
+        self.store.engine.dispose()
 
-def fetch_settings(config) -> FetchSettings:
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Service:
+        """Load recipes (refusing broken ones), open the store, make sure its
+        schema and source rows exist."""
+        loaded = _load(settings)
+        recipes = list(loaded.recipes)
+        store = Store.from_url(database_url_for(settings))
+        # The embedded SQLite store upgrades itself; a shared PostgreSQL store is
+        # upgraded once, by `feedsvc db upgrade`, before new code starts on it.
+        if store.is_sqlite or settings["DB_AUTO_UPGRADE"]:
+            store.upgrade_schema()
+        else:
+            store.check_schema()
+        store.sync_sources(recipes)
+        metrics = Metrics()
+        refresher = Refresher(store, recipes, fetch_settings(settings),
+                              jitter_ratio=settings["REFRESH_JITTER_RATIO"],
+                              concurrency=settings["REFRESH_CONCURRENCY"],
+                              lease_seconds=settings["LEASE_SECONDS"],
+                              lease_heartbeat_seconds=settings["LEASE_HEARTBEAT_SECONDS"],
+                              outlets_per_source_max=settings["OUTLETS_PER_SOURCE_MAX"],
+                              rules=service_rules(settings),
+                              listeners=[metrics.observe_refresh, *_listeners(settings, store)])
+        service = cls(settings, store, refresher, metrics)
+        service.reloader = RecipeReloader(settings["RECIPES_PATH"], settings.get("RECIPE_VARIABLES"),
+                                          service.use_recipes, settings["RECIPES_RELOAD_SECONDS"],
+                                          recipes, loaded.errors)
+        metrics.observe_recipes(len(recipes), len(loaded.errors))
+        metrics.watch_sources(store, lambda: service.recipes, refresher.lease_ttl.total_seconds(),
+                              refresher.heartbeat.interval_seconds)
+        return service
+
+
+def open_service(overrides: Mapping[str, object] | None = None) -> Service:
+    """The service of this process: settings from the environment and
+    `overrides`, the instance folder made, logging set up."""
+    settings = load_settings(overrides)
+    os.makedirs(settings["INSTANCE_PATH"], exist_ok=True)
+    logs.configure(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
+    return Service.from_settings(settings)
+
+
+def fetch_settings(settings: Settings) -> FetchSettings:
     return FetchSettings(
-        timeout_seconds=float(config["FETCH_TIMEOUT_SECONDS"]),
-        connect_timeout_seconds=float(config["FETCH_CONNECT_TIMEOUT_SECONDS"]),
-        max_bytes=int(config["FETCH_MAX_BYTES"]),
-        max_redirects=int(config["FETCH_MAX_REDIRECTS"]),
-        user_agent=config["USER_AGENT"] or DEFAULT_USER_AGENT,
-        allowed_networks=parse_networks(config["FETCH_ALLOWED_NETWORKS"]),
-        host_delay_seconds=float(config["FETCH_HOST_DELAY_SECONDS"]),
+        timeout_seconds=settings["FETCH_TIMEOUT_SECONDS"],
+        connect_timeout_seconds=settings["FETCH_CONNECT_TIMEOUT_SECONDS"],
+        max_bytes=settings["FETCH_MAX_BYTES"],
+        max_redirects=settings["FETCH_MAX_REDIRECTS"],
+        user_agent=settings["USER_AGENT"] or DEFAULT_USER_AGENT,
+        allowed_networks=settings["FETCH_ALLOWED_NETWORKS"],
+        host_delay_seconds=settings["FETCH_HOST_DELAY_SECONDS"],
+        proxy_from_environment=settings["FETCH_PROXY_FROM_ENVIRONMENT"],
+        browser_pages=settings["BROWSER_PAGES"],
     )
 
 
-def database_url_for(settings) -> str:
+def service_rules(settings: Mapping[str, object]) -> RuleSet:
+    """FEEDSVC_RULES, or a start-up error naming the rule at fault."""
+    try:
+        return parse_rule_set(settings.get("RULES") or {})
+    except ValueError as exc:
+        raise ValueError(f"FEEDSVC_RULES: {exc}") from None
+
+
+def database_url_for(settings: Mapping[str, object]) -> str:
     # The demo keeps its own file so its snapshot items never mix with real ones.
     name = "demo.sqlite3" if settings.get("DEMO") else "feedsvc.sqlite3"
     return settings["DATABASE_URL"] or f"sqlite:///{Path(settings['INSTANCE_PATH']) / name}"
 
 
-def _listeners(app: Flask) -> list:
+def _listeners(settings: Settings, store: Store) -> list:
     """What hears about every refresh: the WebSub hub, when configured."""
-    hub = app.config["WEBSUB_HUB"]
+    hub = settings["WEBSUB_HUB"]
     if not hub:
         return []
-    if not app.config["BASE_URL"]:
+    if not settings["BASE_URL"]:
         log.warning("websub_disabled reason=%s", "FEEDSVC_WEBSUB_HUB needs FEEDSVC_BASE_URL for the topic URLs")
         return []
+    from feedsvc.outlets import OutletDirectory
     from feedsvc.websub import Publisher
 
-    return [Publisher(hub, app.config["BASE_URL"])]
+    def outlet_slug(name: str) -> str | None:
+        outlet = OutletDirectory(store.outlets(), settings["OUTLET_ALIASES"]).owner(name)
+        return outlet.slug if outlet else None
+
+    return [Publisher(hub, settings["BASE_URL"], outlet_slug)]
 
 
-def _load(app: Flask) -> RecipeFolder:
+def _load(settings: Settings) -> RecipeFolder:
     """Start-up refuses a broken recipe, unless the caller only reports
     (`feedsvc sources` shows what is refused instead of failing)."""
-    folder, variables = app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES")
-    if app.config.get("LENIENT_RECIPES"):
+    folder, variables = settings["RECIPES_PATH"], settings.get("RECIPE_VARIABLES")
+    if settings.get("LENIENT_RECIPES"):
         return read_recipe_folder(folder, variables)
     return RecipeFolder(tuple(load_recipes(folder, variables)), ())
-
-
-def init_app(app: Flask) -> Runtime:
-    """Load recipes (refusing broken ones), open the store, make sure its
-    schema and source rows exist."""
-    loaded = _load(app)
-    recipes = list(loaded.recipes)
-    store = Store.from_url(database_url_for(app.config))
-    # The embedded SQLite store upgrades itself; a shared PostgreSQL store is
-    # upgraded once, by `feedsvc db upgrade`, before new code starts on it.
-    if store.is_sqlite or app.config["DB_AUTO_UPGRADE"]:
-        store.upgrade_schema()
-    else:
-        store.check_schema()
-    store.sync_sources(recipes)
-    metrics = Metrics()
-    refresher = Refresher(store, recipes, fetch_settings(app.config),
-                          jitter_ratio=float(app.config["REFRESH_JITTER_RATIO"]),
-                          concurrency=int(app.config["REFRESH_CONCURRENCY"]),
-                          lease_seconds=float(app.config["LEASE_SECONDS"]),
-                          lease_heartbeat_seconds=float(app.config["LEASE_HEARTBEAT_SECONDS"]),
-                          listeners=[metrics.observe_refresh, *_listeners(app)])
-    runtime = Runtime(store, refresher, metrics)
-    runtime.reloader = RecipeReloader(app.config["RECIPES_PATH"], app.config.get("RECIPE_VARIABLES"),
-                                      runtime.use_recipes, float(app.config["RECIPES_RELOAD_SECONDS"]),
-                                      recipes, loaded.errors)
-    metrics.observe_recipes(len(recipes), len(loaded.errors))
-    metrics.watch_sources(store, lambda: runtime.recipes, refresher.lease_ttl.total_seconds(),
-                          refresher.heartbeat.interval_seconds)
-    app.extensions[EXTENSION] = runtime
-    return runtime
-
-
-def runtime() -> Runtime:
-    return current_app.extensions[EXTENSION]

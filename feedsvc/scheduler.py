@@ -10,17 +10,15 @@ from datetime import datetime, timedelta, timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc.errors import StoreError
 from feedsvc.refresh import store_error
 from feedsvc.retention import prune_sources
-from feedsvc.runtime import EXTENSION
+from feedsvc.runtime import Service
 from feedsvc.store import utcnow
 
 log = logging.getLogger(__name__)
-SCHEDULER_EXTENSION = "feedsvc.scheduler"
 RELOAD_JOB = "recipes-reload"
 
 
@@ -33,9 +31,8 @@ def lag_seconds(states, source_ids, now: datetime) -> float:
     return max(waiting, default=timedelta(0)).total_seconds()
 
 
-def tick(app: Flask) -> int:
+def tick(rt: Service) -> int:
     """Refresh every due source; return how many were refreshed."""
-    rt = app.extensions[EXTENSION]
     rt.reloader.check()
     try:
         rt.metrics.observe_scheduler_lag(lag_seconds(rt.store.source_states(), rt.recipes, utcnow()))
@@ -51,29 +48,28 @@ def tick(app: Flask) -> int:
     return len(reports)
 
 
-def prune(app: Flask) -> int:
+def prune(rt: Service) -> int:
     """Apply every recipe's retention; return how many items were deleted."""
-    rt = app.extensions[EXTENSION]
     return sum(prune_sources(rt.store, list(rt.recipes.values())).values())
 
 
-def reload_recipes(app: Flask) -> bool:
+def reload_recipes(service: Service) -> bool:
     """Load added, removed or edited recipe files (see feedsvc.reloader)."""
-    return app.extensions[EXTENSION].reloader.check()
+    return service.reloader.check()
 
 
-def request_reload(scheduler: BaseScheduler, app: Flask) -> None:
+def request_reload(scheduler: BaseScheduler, service: Service) -> None:
     """Reload recipes now, changed or not (SIGHUP), in one of the
     scheduler's worker threads."""
-    app.extensions[EXTENSION].reloader.request()
+    service.reloader.request()
     scheduler.modify_job(RELOAD_JOB, next_run_time=datetime.now(timezone.utc))
 
 
-def stop_scheduler(scheduler: BaseScheduler, app: Flask, wait: bool = False) -> None:
+def stop_scheduler(scheduler: BaseScheduler, service: Service, wait: bool = False) -> None:
     """Stop ticking and let the running refreshes finish, so no lease is
     left behind; with `wait`, return once they have. Without it, safe from
     a signal handler: it never waits on the scheduler's own locks."""
-    refresher = app.extensions[EXTENSION].refresher
+    refresher = service.refresher
     refresher.stop()
     if scheduler.running:
         scheduler.shutdown(wait=False)
@@ -81,38 +77,39 @@ def stop_scheduler(scheduler: BaseScheduler, app: Flask, wait: bool = False) -> 
         refresher.stop(wait=True)
 
 
-def make_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
+class _RunLinesAtDebug(logging.Filter):
+    """APScheduler logs each run of each job at INFO, which is a line every
+    few seconds for the recipe reload; the jobs log their own event when
+    they do something (tick_done, recipes_reloaded), so these are DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_EXECUTOR_LOG = logging.getLogger("apscheduler.executors.default")
+
+
+def make_scheduler(service: Service, blocking: bool = False) -> BaseScheduler:
+    if not any(isinstance(f, _RunLinesAtDebug) for f in _EXECUTOR_LOG.filters):
+        _EXECUTOR_LOG.addFilter(_RunLinesAtDebug())
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone.utc)
     scheduler.add_job(
-        tick, "interval", args=[app], id="refresh-tick",
-        seconds=float(app.config["SCHEDULER_TICK_SECONDS"]),
+        tick, "interval", args=[service], id="refresh-tick",
+        seconds=service.settings["SCHEDULER_TICK_SECONDS"],
         next_run_time=datetime.now(timezone.utc),  # first tick at start, not one interval later
         max_instances=1, coalesce=True, misfire_grace_time=None,
     )
-    reload_seconds = float(app.config["RECIPES_RELOAD_SECONDS"])
+    reload_seconds = service.settings["RECIPES_RELOAD_SECONDS"]
     # Also run on demand (SIGHUP) when polling is off: then it waits for a wake-up.
-    scheduler.add_job(reload_recipes, "interval", args=[app], id=RELOAD_JOB,
+    scheduler.add_job(reload_recipes, "interval", args=[service], id=RELOAD_JOB,
                       seconds=reload_seconds if reload_seconds > 0 else 365 * 24 * 3600,
                       max_instances=1, coalesce=True, misfire_grace_time=None)
-    prune_seconds = float(app.config["PRUNE_INTERVAL_SECONDS"])
+    prune_seconds = service.settings["PRUNE_INTERVAL_SECONDS"]
     if prune_seconds > 0:
         # Its own job, so a long prune never delays refreshes.
-        scheduler.add_job(prune, "interval", args=[app], id="prune", seconds=prune_seconds,
+        scheduler.add_job(prune, "interval", args=[service], id="prune", seconds=prune_seconds,
                           max_instances=1, coalesce=True, misfire_grace_time=None)
     return scheduler
-
-
-def init_app(app: Flask) -> BaseScheduler:
-    """Start a background scheduler inside this process (`feedsvc serve`)."""
-    scheduler = make_scheduler(app)
-    scheduler.start()
-    app.extensions[SCHEDULER_EXTENSION] = scheduler
-    return scheduler
-
-
-def shutdown_app(app: Flask) -> None:
-    """Stop the scheduler started by init_app and wait for its running
-    refreshes (the web server's worker is exiting)."""
-    scheduler = app.extensions.get(SCHEDULER_EXTENSION)
-    if scheduler is not None:
-        stop_scheduler(scheduler, app, wait=True)

@@ -52,6 +52,11 @@ sources = Table(
     # crashed holder's lease simply runs out.
     Column("lease_holder", Text),
     Column("lease_expires_at", UTCDateTime),
+    # From the last refresh that read pages: fields by origin (selector,
+    # extractor), linked pages read and failed. See feedsvc.reading.
+    Column("read_stats", JSON),
+    # Items the rules kept out of the store (feedsvc.rules), all time.
+    Column("blocked_items", Integer, nullable=False, server_default="0"),
     Index("ix_sources_next_run_at", "next_run_at"),
 )
 
@@ -98,6 +103,9 @@ http_validators = Table(
     Column("etag", Text),
     Column("last_modified", Text),
     Column("checked_at", UTCDateTime, nullable=False),
+    # The recipe that read the page (Recipe.fingerprint): validators are
+    # only sent for the recipe that stored them.
+    Column("recipe_fingerprint", String(32)),
 )
 
 # One row per setting-like fact, e.g. the store version that feed caches
@@ -107,6 +115,15 @@ store_state = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+# Secrets generated once and shared by every process of the store: the
+# image proxy's signing key when FEEDSVC_SECRET_KEY is not set.
+store_secrets = Table(
+    "store_secrets",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # What the outlet directory shows, kept by the store as items change, so it
@@ -121,14 +138,27 @@ outlet_stats = Table(
     Column("item_count", Integer, nullable=False),
     Column("latest", UTCDateTime),
     Column("first_id", Integer, nullable=False),
+    # A slug is handed out once and kept: unique, so a URL names one outlet.
+    Index("ux_outlet_stats_slug", "slug", unique=True),
+)
+
+# Every outlet name each source has filed an item under, so a source can
+# be held to FEEDSVC_OUTLETS_PER_SOURCE_MAX names.
+source_outlets = Table(
+    "source_outlets",
+    metadata,
+    Column("source_id", Text, primary_key=True),
+    Column("outlet", Text, primary_key=True),
 )
 
 
-def insert_if_absent(conn, table: Table, key: str, row: dict) -> None:
-    """Insert `row` unless one with its `key` exists: processes starting or
-    writing at the same time may add the same row, and one of them wins."""
+def insert_if_absent(conn, table: Table, key: str | list[str] | None, row: dict) -> None:
+    """Insert `row` unless one with its `key` (a column or several; None:
+    any unique column) exists: processes starting or writing at the same
+    time may add the same row, and one of them wins."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    conn.execute(upsert(table).values(**row).on_conflict_do_nothing(index_elements=[key]))
+    keys = [key] if isinstance(key, str) else key
+    conn.execute(upsert(table).values(**row).on_conflict_do_nothing(index_elements=keys))

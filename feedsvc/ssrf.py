@@ -35,26 +35,75 @@ def parse_networks(value: str | Iterable[str] | None) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
 
 
-def _plain(address: Address) -> Address:
-    # ::ffff:127.0.0.1 reaches 127.0.0.1: judge it as the IPv4 address.
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
+# IPv6 prefixes whose addresses carry an IPv4 address that the packets
+# end up at: NAT64's well-known prefix (RFC 6052) and its local-use range
+# (RFC 8215), where the operator picks the prefix length.
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+_LOW32 = 0xFFFFFFFF
+
+
+def _rfc6052(value: int, prefix_length: int) -> ipaddress.IPv4Address:
+    """The IPv4 address behind an RFC 6052 address of a /32 to /96 prefix:
+    the 32 bits after the prefix, skipping bits 64-71 (the "u" octet)."""
+    if prefix_length == 96:
+        return ipaddress.IPv4Address(value & _LOW32)
+    without_u = ((value >> 64) << 56) | (value & ((1 << 56) - 1))  # 120 bits
+    return ipaddress.IPv4Address((without_u >> (120 - prefix_length - 32)) & _LOW32)
+
+
+def embedded_ipv4(ip: Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address reaches through: IPv4-mapped
+    (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96), IPv4-compatible
+    (::/96), NAT64 (64:ff9b::/96; 64:ff9b:1::/48 read at every prefix
+    length it may use), 6to4 (2002::/16) and Teredo (2001::/32: its server
+    and its de-obfuscated client). Empty for any other address."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ()
+    value = int(ip)
+    if ip.ipv4_mapped:
+        return (ip.ipv4_mapped,)
+    if value >> 32 == 0xFFFF0000 or (value >> 32 == 0 and value > 1):  # translated; compatible (not :: or ::1)
+        return (ipaddress.IPv4Address(value & _LOW32),)
+    if ip in _NAT64_WELL_KNOWN:
+        return (_rfc6052(value, 96),)
+    if ip in _NAT64_LOCAL_USE:
+        return tuple(dict.fromkeys(_rfc6052(value, length) for length in (96, 64, 56, 48)))
+    if ip.sixtofour:
+        return (ip.sixtofour,)
+    if ip.teredo:
+        return ip.teredo
+    return ()
+
+
+def _listed(ip: Address, allowed: tuple[Network, ...]) -> bool:
+    return any(ip.version == net.version and ip in net for net in allowed)
+
+
+def _refused_part(ip: Address, allowed: tuple[Network, ...]) -> Address | None:
+    """The address (`ip` or one it embeds) that makes `ip` refused, or None.
+    An address that embeds IPv4 is judged by what it embeds: ::ffff:127.0.0.1
+    and 64:ff9b::7f00:1 reach 127.0.0.1, and allowing 2000::/3 does not
+    allow 2002:7f00:1:: (6to4 to 127.0.0.1)."""
+    for part in embedded_ipv4(ip) or (ip,):
+        if not _listed(part, allowed) and not (part.is_global and not part.is_multicast):
+            return part
+    return None
 
 
 def is_permitted(address: str | Address, allowed: tuple[Network, ...] = ()) -> bool:
-    ip = _plain(ipaddress.ip_address(address) if isinstance(address, str) else address)
-    if any(ip.version == net.version and ip in net for net in allowed):
-        return True
-    return ip.is_global and not ip.is_multicast
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    return _refused_part(ip, allowed) is None
 
 
-def describe(address: str) -> str:
-    ip = _plain(ipaddress.ip_address(address))
-    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
-        if getattr(ip, f"is_{kind}"):
-            return f"a {kind.replace('_', '-')} address"
-    return "not a public address"
+def describe(address: str, allowed: tuple[Network, ...] = ()) -> str:
+    ip = ipaddress.ip_address(address)
+    part = _refused_part(ip, allowed) or ip
+    for kind in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
+        if getattr(part, f"is_{kind}"):
+            words = f"a {kind.replace('_', '-')} address"
+            return words if part == ip else f"reaching {part}, {words}"
+    return "not a public address" if part == ip else f"reaching {part}, not a public address"
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -79,7 +128,7 @@ class GuardedBackend(httpcore.SyncBackend):
         permitted = [a for a in addresses if is_permitted(a, self.allowed)]
         if not permitted:
             first = addresses[0]
-            raise AddressRefused(f"{host} resolves to {first}, {describe(first)}; "
+            raise AddressRefused(f"{host} resolves to {first}, {describe(first, self.allowed)}; "
                                  "allow it with FEEDSVC_FETCH_ALLOWED_NETWORKS")
         error: Exception | None = None
         for address in permitted:

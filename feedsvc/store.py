@@ -1,8 +1,12 @@
 """The store: items deduplicated by canonical URL, and per-source state.
 
-Writes happen in one transaction per refresh, so a failed fetch or a crash
-mid-refresh never leaves half an update; items are deleted only by
-retention (`prune`)."""
+Every method that writes is one transaction. A refresh makes several, in
+this order: all its items at once (`upsert_items`, nothing written when a
+fetch fails first), then the links found gone (`mark_gone`), the pages'
+HTTP validators (`save_validators`, one per page) and the source's
+success and next run (`record_success`). A crash between them never leaves
+half the items; at worst the source is refreshed again, which changes no
+item that has not changed. Items are deleted only by retention (`prune`)."""
 
 from __future__ import annotations
 
@@ -16,11 +20,12 @@ from sqlalchemy.engine import Connection
 from feedsvc import migrate, outlet_stats
 from feedsvc.engine import make_engine
 from feedsvc.errors import FeedsvcError
-from feedsvc.item_merge import CONTENT_FIELDS, derive_search_columns, merge_changes, new_row, tally_change
+from feedsvc.item_merge import (CONTENT_FIELDS, cleaned, derive_search_columns, merge_changes, new_row,
+                                tally_change)
 from feedsvc.item_rows import ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_select, keyword_index, ref_of, stored
 from feedsvc.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
-from feedsvc.outlet_stats import OutletStat, OutletTally  # noqa: F401 - OutletStat: callers import it here
-from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_state
+from feedsvc.outlet_stats import OutletStat, OutletTally
+from feedsvc.schema import http_validators, insert_if_absent, items, sources, store_secrets, store_state
 from feedsvc.xmlchars import strip_invalid
 
 
@@ -57,6 +62,8 @@ class SourceState:
     consecutive_failures: int
     lease_holder: str | None = None
     lease_expires_at: datetime | None = None
+    read_stats: dict | None = None  # see Store.save_read_stats
+    blocked_items: int = 0
 
 
 class Store:
@@ -205,15 +212,20 @@ class Store:
 
     # -- items -------------------------------------------------------------
 
-    def upsert_items(self, records: Sequence[ItemRecord], now: datetime | None = None) -> UpsertResult:
+    def upsert_items(self, records: Sequence[ItemRecord], now: datetime | None = None, *,
+                     outlets_max: int | None = None, default_outlet: str | None = None) -> UpsertResult:
         """Insert new items and merge what pages say about known ones, in
         one transaction. `updated_at` moves only when title, summary or body
-        change."""
+        change. Names are cleaned first (item_merge.cleaned); a source that
+        already names `outlets_max` outlets gets no new one: such records go
+        to `default_outlet`, and the names are in `outlets_refused`."""
         now = now or utcnow()
         result = UpsertResult()
         if not records:
             return result
+        records = [cleaned(record) for record in records]
         with self._writer() as conn, conn.begin():
+            records, result.outlets_refused = outlet_stats.hold_to_bound(conn, records, outlets_max, default_outlet)
             urls = list(dict.fromkeys(r.url for r in records))
             rows = {}
             for chunk in range(0, len(urls), 500):
@@ -331,39 +343,52 @@ class Store:
                 self._bump_version(conn)
         return changed
 
-    def article_urls(self, urls: Sequence[str]) -> dict[str, bool]:
+    def article_urls(self, urls: Sequence[str], detail: int = DETAIL_ARTICLE) -> dict[str, bool]:
         """Which of `urls` are stored as read articles (not just listing
-        entries), each mapped to whether it is gone."""
+        entries; with `detail`, as read at least that fully), each mapped to
+        whether it is gone."""
         found: dict[str, bool] = {}
         urls = list(dict.fromkeys(urls))
         with self.engine.connect() as conn:
             for chunk in range(0, len(urls), 500):
                 query = (select(items.c.url, items.c.gone_at)
-                         .where(items.c.url.in_(urls[chunk:chunk + 500]), items.c.detail >= DETAIL_ARTICLE))
+                         .where(items.c.url.in_(urls[chunk:chunk + 500]), items.c.detail >= detail))
                 found.update({url: gone_at is not None for url, gone_at in conn.execute(query)})
         return found
 
-    def validators(self, url: str) -> tuple[str | None, str | None]:
-        """(ETag, Last-Modified) last seen for `url`, for a conditional GET."""
+    def validators(self, url: str, fingerprint: str | None = None) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) last seen for `url`, for a conditional GET;
+        none when another recipe than `fingerprint`'s stored them, since
+        what that recipe made of the page is not what this one would."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(http_validators.c.etag, http_validators.c.last_modified)
+            row = conn.execute(select(http_validators.c.etag, http_validators.c.last_modified,
+                                      http_validators.c.recipe_fingerprint)
                                .where(http_validators.c.url == url)).first()
-        return (row[0], row[1]) if row else (None, None)
+        return (row[0], row[1]) if row and row[2] == fingerprint else (None, None)
 
-    def save_validators(self, url: str, etag: str | None, last_modified: str | None, at: datetime) -> None:
+    def save_validators(self, url: str, etag: str | None, last_modified: str | None, at: datetime,
+                        fingerprint: str | None = None) -> None:
+        values = dict(etag=etag, last_modified=last_modified, checked_at=at, recipe_fingerprint=fingerprint)
         with self._writer() as conn, conn.begin():
             changed = conn.execute(update(http_validators).where(http_validators.c.url == url)
-                                   .values(etag=etag, last_modified=last_modified, checked_at=at)).rowcount
+                                   .values(**values)).rowcount
             if not changed:
-                conn.execute(insert(http_validators).values(url=url, etag=etag, last_modified=last_modified,
-                                                            checked_at=at))
+                conn.execute(insert(http_validators).values(url=url, **values))
+
+    def save_read_stats(self, source_id: str, stats: dict) -> None:
+        """What the source's last refresh read: {"fields": {field: {origin:
+        count}}, "pages_read": n, "page_failures": n}."""
+        self._update_source(source_id, read_stats=stats)
 
     def prune(self, source_id: str, *, max_age: timedelta | None, max_items: int | None, keep_newest: int,
               now: datetime | None = None) -> int:
-        """Delete a source's items older than `max_age` or beyond its newest
-        `max_items`, except any that a default feed (all, per outlet, per
-        source: the newest `keep_newest` each) still shows. Returns how many
-        were deleted."""
+        """Delete a source's items older than `max_age`, except any that a
+        default feed (all, per outlet, per source: the newest `keep_newest`
+        each) still shows, and every item beyond its newest `max_items`:
+        the cap is a bound on what the source holds, so it wins over the
+        default feeds (else a source giving each item an outlet of its own
+        would keep every item, each the newest of its outlet). Returns how
+        many were deleted."""
         if max_age is None and max_items is None:
             return 0
         now = now or utcnow()
@@ -372,18 +397,12 @@ class Store:
             if max_age is not None:
                 doomed |= set(conn.execute(select(items.c.id).where(
                     items.c.source_id == source_id, items.c.sort_at < now - max_age)).scalars())
+                doomed -= self._shown_by_default_feeds(conn, keep_newest)
             if max_items is not None:
                 doomed |= set(conn.execute(select(items.c.id).where(items.c.source_id == source_id)
                                            .order_by(items.c.sort_at.desc(), items.c.id.desc())
                                            .offset(max_items)).scalars())
-            doomed -= self._shown_by_default_feeds(conn, keep_newest)
-            tally = OutletTally()
-            for chunk in _chunks(sorted(doomed), 500):
-                tally.removed_rows(conn, items.c.id.in_(chunk))
-                conn.execute(items.delete().where(items.c.id.in_(chunk)))
-            if doomed:
-                tally.apply(conn)
-                self._bump_version(conn)
+            self._delete_ids(conn, doomed)
         return len(doomed)
 
     def _shown_by_default_feeds(self, conn: Connection, limit: int) -> set[int]:
@@ -401,6 +420,53 @@ class Store:
     def count_items(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(items)).scalar_one()
+
+    # -- rules and shared secrets ----------------------------------------------
+
+    def set_blocked(self, source_id: str, count: int) -> None:
+        """How many items the rules kept out at the source's last refresh
+        that read any page (a total would count the same item each time)."""
+        self._update_source(source_id, blocked_items=count)
+
+    def item_records(self, source_id: str, after_id: int = 0, limit: int = 500) -> list[tuple[int, ItemRecord]]:
+        """A source's stored items as records, by id, `limit` after `after_id`:
+        what rules are applied to again."""
+        query = (select(items.c.id, items.c.url, items.c.title, items.c.summary, items.c.body_html,
+                        items.c.author, items.c.outlet, items.c.detail)
+                 .where(items.c.source_id == source_id, items.c.id > after_id).order_by(items.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [(row.id, ItemRecord(url=row.url, source_id=source_id, title=row.title, detail=row.detail,
+                                        summary=row.summary, body_html=row.body_html, author=row.author,
+                                        outlet=row.outlet)) for row in conn.execute(query)]
+
+    def delete_items(self, ids: Sequence[int]) -> int:
+        """Delete items by id (outlet counts follow); returns how many went."""
+        with self._writer() as conn, conn.begin():
+            return self._delete_ids(conn, ids)
+
+    def _delete_ids(self, conn: Connection, ids) -> int:
+        """Delete items by id inside the caller's transaction, outlet counts
+        and the store version following."""
+        deleted = 0
+        tally = OutletTally()
+        for chunk in _chunks(sorted(set(ids)), 500):
+            tally.removed_rows(conn, items.c.id.in_(chunk))
+            deleted += conn.execute(items.delete().where(items.c.id.in_(chunk))).rowcount
+        if deleted:
+            tally.apply(conn)
+            self._bump_version(conn)
+        return deleted
+
+    def shared_secret(self, key: str, make) -> str:
+        """The secret stored under `key`, made by `make()` and kept the first
+        time any process asks: every process of this store gets the same."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(store_secrets.c.value).where(store_secrets.c.key == key)).scalar()
+        if found is not None:
+            return found
+        with self._writer() as conn, conn.begin():
+            insert_if_absent(conn, store_secrets, "key", {"key": key, "value": make()})
+            return conn.execute(select(store_secrets.c.value).where(store_secrets.c.key == key)).scalar_one()
 
 
 def _chunks(values: list, size: int):

@@ -4,22 +4,23 @@ topic URLs to fetch again (hub.mode=publish)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, urlencode
 
 import httpx
 
 from feedsvc.models import RefreshReport
+from feedsvc.render import FORMATS
 
 log = logging.getLogger(__name__)
-FORMATS = ("atom", "rss", "json")
 
 
-def changed_topics(base_url: str, report: RefreshReport) -> list[str]:
+def changed_topics(base_url: str, report: RefreshReport, outlet_slug: Callable[[str], str | None]) -> list[str]:
     """Feed URLs whose content a refresh changed: everything, its source,
-    and the outlets of the items it added or changed."""
-    stems = ["/feeds/all", f"/feeds/source/{quote(report.source_id)}",
-             *(f"/feeds/outlet/{quote(outlet)}" for outlet in sorted(report.outlets_changed))]
+    and the outlets of the items it added or changed, by their slugs (the
+    URLs the feeds name as self), `outlet_slug` mapping a stored name."""
+    slugs = sorted({slug for slug in map(outlet_slug, report.outlets_changed) if slug})
+    stems = ["/feeds/all", f"/feeds/source/{quote(report.source_id)}", *(f"/feeds/outlet/{slug}" for slug in slugs)]
     return [f"{base_url.rstrip('/')}{stem}.{fmt}" for stem in stems for fmt in FORMATS]
 
 
@@ -44,10 +45,10 @@ def publish(client: httpx.Client, hub_url: str, topics: Iterable[str]) -> bool:
 class Publisher:
     """A refresh listener: pings the hub when a refresh changed items."""
 
-    def __init__(self, hub_url: str, base_url: str):
-        self.hub_url, self.base_url = hub_url, base_url
+    def __init__(self, hub_url: str, base_url: str, outlet_slug: Callable[[str], str | None]):
+        self.hub_url, self.base_url, self.outlet_slug = hub_url, base_url, outlet_slug
         self.client = httpx.Client(trust_env=False)
 
     def __call__(self, report: RefreshReport) -> None:
         if report.status == "ok" and (report.new or report.updated):
-            publish(self.client, self.hub_url, changed_topics(self.base_url, report))
+            publish(self.client, self.hub_url, changed_topics(self.base_url, report, self.outlet_slug))

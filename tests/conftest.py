@@ -115,6 +115,43 @@ def refreshed_app(demo_app):
     return demo_app
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(request, tmp_path_factory) -> str:
+    """An empty store on each backend for a whole test module, for stores
+    that are built once and then only read. On PostgreSQL it is a database
+    of its own, so function-scoped stores reset beside it leave it be."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.sqlite3'}"
+        return
+    request.getfixturevalue("pg_database")  # skips (or fails in CI) without a server
+    name = f"feedsvc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def seeded_app(module_database_url, tmp_path_factory):
+    """The demo app after one refresh, built once per test module and
+    backend, for tests that only read it: a module's read-only cases share
+    one crawl of the snapshot instead of one each."""
+    folder = tmp_path_factory.mktemp("seeded")
+    with SnapshotServer(SITE_DIR) as snapshot:
+        app = create_app({
+            "INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": module_database_url, "DB_AUTO_UPGRADE": True,
+            "RECIPES_PATH": str(RECIPES_DIR), "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "TESTING": True,
+            "CACHE_CHECK_INTERVAL_SECONDS": 0, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
+        })
+        reports = app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
+        assert [r.status for r in reports] == ["ok"], reports
+    yield app
+    app.extensions["feedsvc"].close()
+
+
 def parse_strict(body: bytes):
     """Parse a feed and fail on any well-formedness problem."""
     parsed = feedparser.parse(body)
@@ -125,12 +162,20 @@ def parse_strict(body: bytes):
 def validate_atom(body: bytes, tmp_path: Path) -> None:
     """Validate against the RFC 4287 RELAX NG schema with jing. Skipped
     only outside CI when jing is not installed."""
+    validate_atoms([body], tmp_path)
+
+
+def validate_atoms(bodies: list[bytes], tmp_path: Path) -> None:
+    """Validate many feeds with one jing process (a JVM start each is slow)."""
     jing = shutil.which("jing")
     if jing is None:
         if os.environ.get("CI"):
             pytest.fail("jing is not installed (apt-get install jing)")
         pytest.skip("jing is not installed (apt-get install jing)")
-    path = tmp_path / "feed.atom"
-    path.write_bytes(body)
-    result = subprocess.run([jing, "-c", str(ATOM_SCHEMA), str(path)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    paths = []
+    for n, body in enumerate(bodies):
+        paths.append(tmp_path / f"feed-{n}.atom")
+        paths[-1].write_bytes(body)
+    result = subprocess.run([jing, "-c", str(ATOM_SCHEMA), *map(str, paths)], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]

@@ -70,7 +70,14 @@ class Api:
 
 
 @pytest.fixture
-def api(refreshed_app) -> Api:
+def api(seeded_app) -> Api:
+    """The API of the module's shared app: for cases that only read."""
+    return Api(seeded_app)
+
+
+@pytest.fixture
+def own_api(refreshed_app) -> Api:
+    """The API of an app of the case's own, which it may change."""
     return Api(refreshed_app)
 
 
@@ -82,30 +89,47 @@ def test_the_document_is_valid_openapi_and_served_as_is(api):
     assert set(DOCUMENT["paths"]) == {r.rule for r in api.app.url_map.iter_rules() if r.rule.startswith("/api/")}
 
 
-def test_sources_carry_status_and_counts(api, refreshed_app):
+TOKEN = "api-test-token"
+
+
+def with_token(api: Api, path: str):
+    api.app.config["REFRESH_TOKEN"] = TOKEN
+    try:
+        return api.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        api.app.config["REFRESH_TOKEN"] = None
+
+
+def test_sources_carry_status_and_counts(api, seeded_app):
     sources = api.get("/api/sources").get_json()["sources"]
     assert [s["id"] for s in sources] == ["iqilu-shandong"]
     source = sources[0]
-    recipe = refreshed_app.extensions["feedsvc"].recipes["iqilu-shandong"]
-    assert (source["name"], source["kind"], source["start_urls"]) == (recipe.name, "listing_page", recipe.start_urls)
+    recipe = seeded_app.extensions["feedsvc"].recipes["iqilu-shandong"]
+    assert (source["name"], source["kind"], source["status"]) == (recipe.name, "listing_page", "ok")
     assert source["refresh_interval_minutes"] == 30 and source["item_count"] == ALL
     assert source["last_success_at"] == source["last_attempt_at"] is not None
     assert datetime.fromisoformat(source["next_run_at"]) > datetime.fromisoformat(source["last_success_at"])
-    assert (source["last_error"], source["consecutive_failures"], source["lease_holder"]) == (None, 0, None)
+    assert (source["last_error_kind"], source["consecutive_failures"]) == (None, 0)
+    assert "start_urls" not in source and "lease_holder" not in source  # the token holder's (see below)
+    detailed = with_token(api, "/api/sources").get_json()["sources"][0]
+    assert detailed["start_urls"] == recipe.start_urls
+    assert (detailed["last_error"], detailed["lease_holder"]) == (None, None)
     feed = api.client.get(urlsplit(source["feeds"]["json"]).path).get_json()
     assert len(feed["items"]) == ALL
 
 
-def test_sources_show_a_failure_at_once(api, site_dir):
+def test_sources_show_a_failure_at_once(own_api, site_dir):
     """Status is not cached: a failed refresh adds no item, so the store's
     version does not move, yet the API must show the error."""
-    before = api.get("/api/sources").get_json()["sources"][0]
-    assert before["last_error"] is None
+    before = own_api.get("/api/sources").get_json()["sources"][0]
+    assert before["last_error_kind"] is None and before["status"] == "ok"
     (site_dir / "shandong" / "yaowen" / "index.shtml").unlink()
-    api.app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
-    source = api.get("/api/sources").get_json()["sources"][0]
-    assert source["consecutive_failures"] == 1 and source["last_error"] and source["last_error_kind"]
-    assert source["last_error_at"] == source["last_attempt_at"] and source["last_error_kind"] == "http_status"
+    own_api.app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
+    source = own_api.get("/api/sources").get_json()["sources"][0]
+    assert source["consecutive_failures"] == 1 and source["status"] == "failing"
+    assert source["last_error_kind"] == "http_status"
+    detailed = with_token(own_api, "/api/sources").get_json()["sources"][0]
+    assert detailed["last_error"] and detailed["last_error_at"] == detailed["last_attempt_at"]
     assert source["last_success_at"] == before["last_success_at"]
     assert source["item_count"] == ALL  # a failure deletes nothing
 
@@ -258,22 +282,22 @@ def test_validators_cors_and_gzip(api):
         assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.data) == first.data
 
 
-def test_repeated_requests_render_once_until_the_store_changes(api, refreshed_app):
+def test_repeated_requests_render_once_until_the_store_changes(own_api, refreshed_app):
     from feedsvc.web.state import FEED_CACHE
 
     stats = refreshed_app.extensions[FEED_CACHE].stats
-    api.get("/api/items?limit=7")
-    api.get("/api/outlets")
+    own_api.get("/api/items?limit=7")
+    own_api.get("/api/outlets")
     renders = stats.renders
     for _ in range(3):
-        api.get("/api/items?limit=7")
-        api.get("/api/outlets")
+        own_api.get("/api/items?limit=7")
+        own_api.get("/api/outlets")
     assert stats.renders == renders
     store = refreshed_app.extensions["feedsvc"].store
-    store.mark_gone([api.items()[0]["url"]], datetime.now().astimezone())
-    assert len(api.items("?limit=500")) == ALL - 1
-    assert sum(o["count"] for o in api.get("/api/outlets").get_json()["outlets"]) == ALL - 1
-    assert api.get("/api/sources").get_json()["sources"][0]["item_count"] == ALL - 1
+    store.mark_gone([own_api.items()[0]["url"]], datetime.now().astimezone())
+    assert len(own_api.items("?limit=500")) == ALL - 1
+    assert sum(o["count"] for o in own_api.get("/api/outlets").get_json()["outlets"]) == ALL - 1
+    assert own_api.get("/api/sources").get_json()["sources"][0]["item_count"] == ALL - 1
 
 
 def test_a_nul_in_text_is_a_400(api):

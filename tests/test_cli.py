@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
+import socket
 import subprocess
 import sys
 import threading
@@ -63,9 +65,9 @@ def test_refresh_sources_outlets(env):
 
 def test_refresh_prints_a_table_and_fails_on_errors(env, snapshot):
     lines = run("refresh").output.splitlines()
-    assert lines[0].split() == ["source", "status", "new", "updated", "time", "error"]
+    assert lines[0].split() == ["source", "status", "new", "updated", "time", "next", "run", "(UTC)", "error"]
     assert lines[2].split()[:4] == ["iqilu-shandong", "ok", "11", "0"] and lines[2].split()[4].endswith("s")
-    assert lines[-1].startswith("1 source(s): 1 without error, 0 failed; 11 new item(s)")
+    assert lines[-1].startswith("1 source(s): 1 ok, 0 skipped, 0 failed; 11 new item(s)")
     (Path(env["FEEDSVC_RECIPES_PATH"]) / "gone.toml").write_text(f"""
 id = "gone"
 name = "Gone"
@@ -77,6 +79,7 @@ title = "h1"
     result = CliRunner().invoke(main, ["refresh", "gone", "iqilu-shandong"])
     assert result.exit_code == 1
     rows = {line.split()[0]: line for line in result.output.splitlines()[2:-1]}
+    assert result.output.splitlines()[-1].startswith("2 source(s): 1 ok, 0 skipped, 1 failed")
     assert list(rows) == ["gone", "iqilu-shandong"]  # in the order asked
     assert rows["gone"].split()[1:4] == ["error", "0", "0"] and "http_status: " in rows["gone"]
     assert rows["iqilu-shandong"].split()[1:4] == ["ok", "0", "0"]
@@ -126,6 +129,74 @@ def test_sources_reports_refused_recipe_files(env):
     assert failed.exit_code != 0 and "recipe refused" in failed.output and "broken.toml" in failed.output
 
 
+def test_a_source_backing_off_is_skipped_with_its_next_run_until_forced(env, snapshot, site_dir):
+    (Path(env["FEEDSVC_RECIPES_PATH"]) / "late.toml").write_text(f"""
+id = "late"
+name = "Late"
+kind = "article_page"
+start_urls = ["{snapshot.base_url}/late.html"]
+[article]
+title = "h1"
+""", encoding="utf-8")
+    assert CliRunner().invoke(main, ["refresh", "late"]).exit_code == 1  # 404: now backing off
+    (site_dir / "late.html").write_text("<html><body><h1>到了</h1><p>正文。</p></body></html>", encoding="utf-8")
+    skipped = CliRunner().invoke(main, ["refresh", "late"])
+    assert skipped.exit_code == 1, "a source backing off after failures is a failing source"
+    [row] = [line for line in skipped.output.splitlines() if line.startswith("late ")]
+    next_run = run("sources").output.split("\nlate ", 1)[1].split("  ")
+    assert row.split()[1] == "skipped" and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row).group() in " ".join(next_run)
+    assert "0 ok, 1 skipped, 0 failed" in skipped.output and "--force" in skipped.output
+    forced = CliRunner().invoke(main, ["refresh", "--force", "late"])
+    assert forced.exit_code == 0, forced.output
+    [row] = [line for line in forced.output.splitlines() if line.startswith("late ")]
+    assert row.split()[1:3] == ["ok", "1"]
+
+
+def test_every_verb_can_look_at_the_demo_data(tmp_path, monkeypatch):
+    """What `serve --demo` stores, `--demo` shows to the other verbs, in the
+    instance folder `--instance` names."""
+    monkeypatch.delenv("FEEDSVC_INSTANCE_PATH", raising=False)
+    instance = str(tmp_path / "instance")
+    refreshed = run("--instance", instance, "--demo", "refresh")
+    assert refreshed.exit_code == 0 and "iqilu-shandong" in refreshed.output, refreshed.output
+    assert (tmp_path / "instance" / "demo.sqlite3").exists()
+    outlets = run("--instance", instance, "--demo", "outlets").output.splitlines()[2:]
+    assert sorted(line.split()[0] for line in outlets) == sorted(["胶东在线", "鲁网", "中国山东网", "新华网", "大众日报"])
+    assert "iqilu-shandong" in run("--instance", instance, "--demo", "sources").output
+    # Without --demo, the same folder's own store: no demo sources and no outlets.
+    assert len(run("--instance", instance, "outlets").output.splitlines()) == 2
+    assert not (tmp_path / "elsewhere").exists()
+    run("--instance", str(tmp_path / "elsewhere"), "--demo", "outlets")
+    assert (tmp_path / "elsewhere" / "demo.sqlite3").exists()
+
+
+def test_serve_refuses_a_taken_port_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEEDSVC_INSTANCE_PATH", str(tmp_path / "instance"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--demo", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port" in result.output
+    assert "Snapshot site" not in result.output  # refused before anything started
+    assert not (tmp_path / "instance").exists()
+
+
+def test_recipes_is_one_group():
+    assert "recipe" not in main.commands
+    assert set(main.commands["recipes"].commands) == {"suggest", "check", "import-opml", "test"}
+
+
+def test_the_demo_recipe_checks(tmp_path):
+    demo = run("--demo", "recipes", "check")
+    assert demo.exit_code == 0 and "ok" in demo.output and "iqilu-shandong" in demo.output
+    plain = CliRunner().invoke(main, ["recipes", "check", str(RECIPES_DIR)])
+    assert plain.exit_code == 1
+    assert "placeholder {snapshot} has no value" in plain.output and "feedsvc --demo recipes check" in plain.output
+
+
 def test_recipes_check(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text('id = "a"\nname = "A"\nkind = "feed"\nstart_urls = ["https://example.org/f"]\n', encoding="utf-8")
@@ -149,6 +220,14 @@ def test_import_opml(tmp_path):
         "https://news.example.org/feed.xml", "https://www.sdnews.com.cn/rss.xml", "https://other.example.org/feed.xml"}
     assert all(r.kind == "feed" for r in recipes.values())
     assert recipes["luwang"].name == "鲁网" and {"example-news", "example-news-2"} <= set(recipes)
+    assert "3 recipe(s) written, 2 outline(s) skipped" in result.output
+    assert "skipped  dup  (https://news.example.org/feed.xml): listed twice in this file" in result.output
+    assert "skipped  not http  (file:///etc/passwd): not an http(s) address" in result.output
+    files = sorted(p.name for p in folder.iterdir())
+    again = run("recipes", "import-opml", str(opml), "--into", str(folder))
+    assert again.exit_code == 0 and sorted(p.name for p in folder.iterdir()) == files  # nothing written twice
+    assert "0 recipe(s) written, 5 outline(s) skipped" in again.output
+    assert "skipped  鲁网  (https://www.sdnews.com.cn/rss.xml): already read by luwang.toml" in again.output
     broken = tmp_path / "broken.opml"
     broken.write_bytes(b"<html>not opml</html>")
     failed = CliRunner().invoke(main, ["recipes", "import-opml", str(broken), "--into", str(folder)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.app import instance_settings
+from feedsvc.config import load_settings
 
 
 def test_file_then_environment(tmp_path, monkeypatch):
@@ -13,11 +13,11 @@ def test_file_then_environment(tmp_path, monkeypatch):
                       'fetch_timeout_seconds = "12.5"\n', encoding="utf-8")
     monkeypatch.setenv("FEEDSVC_CONFIG", str(config))
     monkeypatch.setenv("FEEDSVC_REFRESH_CONCURRENCY", "2")
-    settings = instance_settings()
+    settings = load_settings()
     assert settings["SITE_TITLE"] == "山东新闻" and settings["OUTLET_ALIASES"] == {"大众网": "大众日报"}
     assert settings["REFRESH_CONCURRENCY"] == 2  # the environment wins
     assert settings["FETCH_TIMEOUT_SECONDS"] == 12.5
-    assert instance_settings({"SITE_TITLE": "x"})["SITE_TITLE"] == "x"
+    assert load_settings({"SITE_TITLE": "x"})["SITE_TITLE"] == "x"
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -30,16 +30,16 @@ def test_bad_config_file(tmp_path, monkeypatch, text, message):
     config.write_text(text, encoding="utf-8")
     monkeypatch.setenv("FEEDSVC_CONFIG", str(config))
     with pytest.raises(ValueError, match=message):
-        instance_settings()
+        load_settings()
 
 
 def test_missing_config_file(tmp_path, monkeypatch):
     monkeypatch.setenv("FEEDSVC_CONFIG", str(tmp_path / "nope.toml"))
     with pytest.raises(ValueError, match="FEEDSVC_CONFIG"):
-        instance_settings()
+        load_settings()
 
 
 def test_bad_environment_value_names_the_variable(monkeypatch):
     monkeypatch.setenv("FEEDSVC_FETCH_MAX_BYTES", "ten")
     with pytest.raises(ValueError, match="FEEDSVC_FETCH_MAX_BYTES"):
-        instance_settings()
+        load_settings()

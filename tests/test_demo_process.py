@@ -3,6 +3,9 @@ and started again on the same instance folder."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from urllib.parse import quote
 
 import pytest
@@ -31,8 +34,13 @@ def test_demo_serves_the_seed_feeds_across_restarts(tmp_path):
         wait_for(f"{base}/healthz", proc=proc)
         first_ids = _check_feeds(base)
     output = proc.stdout.read()
-    assert f"{base}/feeds/outlet/{quote('胶东在线')}.atom" in output  # the demo prints its feed URLs
+    assert f"{base}/feeds/outlet/jiaodong-zaixian.atom" in output  # the demo prints its feed URLs, by slug
     assert (tmp_path / "instance" / "demo.sqlite3").exists()
+    # The other verbs look at the demo's data with --demo.
+    listed = subprocess.run([sys.executable, "-m", "feedsvc", "--demo", "outlets"], env={**os.environ, **env},
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert {line.split()[0] for line in listed.stdout.splitlines()[2:]} == set(OUTLET_COUNTS)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running(["serve", "--demo", "--port", str(port)], env) as proc:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from feedsvc.extract import extract_listing, extract_page
 from feedsvc.extract.analysis import iso
-from feedsvc.extract.cli import extract_command, recipe_group
+from feedsvc.extract.cli import extract_command, recipe_suggest
 from feedsvc.extract.dates import date_in_url, parse_when
 from feedsvc.extract.headline import key, strip_site
 from feedsvc.extract.metadata import labelled
@@ -212,7 +212,7 @@ def test_extract_command_refuses_missing_file(tmp_path):
     ("shandong/yaowen/index.shtml", "listing_page", "listing"),
 ])
 def test_recipe_suggest_writes_a_valid_recipe(page, kind, table):
-    result = CliRunner().invoke(recipe_group, ["suggest", str(SITE_DIR / page)])
+    result = CliRunner().invoke(recipe_suggest, [str(SITE_DIR / page)])
     assert result.exit_code == 0, result.output
     recipe = parse_recipe(result.output, "suggested.toml")
     assert recipe.kind == kind

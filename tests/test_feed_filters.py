@@ -10,7 +10,13 @@ from conftest import parse_strict
 from feedsvc.app import create_app
 from feedsvc.outlets import OutletDirectory, slugify
 from feedsvc.snapshot import RECIPES_DIR
-from feedsvc.store import OutletStat
+from feedsvc.outlet_stats import OutletStat
+
+
+@pytest.fixture(scope="module")
+def refreshed_app(seeded_app):
+    """Every case here only reads: one crawl for the module."""
+    return seeded_app
 
 
 def titles(client, path: str, **params) -> list[str]:

@@ -19,8 +19,8 @@ PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", "/feeds/source/
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_validators_and_304(refreshed_app, path):
-    client = refreshed_app.test_client()
+def test_validators_and_304(seeded_app, path):
+    client = seeded_app.test_client()
     first = client.get(path)
     assert first.status_code == 200
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
@@ -36,20 +36,20 @@ def test_validators_and_304(refreshed_app, path):
     assert "Accept-Encoding" in first.headers["Vary"]
 
 
-def test_last_modified_is_the_newest_item_change(refreshed_app):
-    response = refreshed_app.test_client().get("/feeds/all.atom")
+def test_last_modified_is_the_newest_item_change(seeded_app):
+    response = seeded_app.test_client().get("/feeds/all.atom")
     feed = parse_strict(response.data)
     newest = max(e.updated_parsed for e in feed.entries)
     assert response.last_modified.timetuple()[:6] == newest[:6]
 
 
-def test_cache_control_follows_the_refresh_interval(refreshed_app):
-    response = refreshed_app.test_client().get("/feeds/all.atom")
+def test_cache_control_follows_the_refresh_interval(seeded_app):
+    response = seeded_app.test_client().get("/feeds/all.atom")
     assert response.cache_control.public and response.cache_control.max_age == 30 * 60 // 4
 
 
-def test_gzip(refreshed_app):
-    client = refreshed_app.test_client()
+def test_gzip(seeded_app):
+    client = seeded_app.test_client()
     plain = client.get("/feeds/all.atom")
     zipped = client.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip, br"})
     assert "Content-Encoding" not in plain.headers
@@ -59,8 +59,8 @@ def test_gzip(refreshed_app):
                                                   "If-None-Match": zipped.headers["ETag"]}).status_code == 304
 
 
-def test_head(refreshed_app):
-    client = refreshed_app.test_client()
+def test_head(seeded_app):
+    client = seeded_app.test_client()
     get, head = client.get("/feeds/all.rss"), client.head("/feeds/all.rss")
     assert head.status_code == 200 and head.data == b""
     assert head.headers["ETag"] == get.headers["ETag"]
@@ -128,8 +128,8 @@ READER_ACCEPTS = ["application/atom+xml, application/rss+xml;q=0.9, */*;q=0.1", 
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
-def test_browsers_get_the_styled_feed_readers_the_feed_type(refreshed_app, fmt):
-    client = refreshed_app.test_client()
+def test_browsers_get_the_styled_feed_readers_the_feed_type(seeded_app, fmt):
+    client = seeded_app.test_client()
     page = client.get(f"/feeds/all.{fmt}", headers={"Accept": BROWSER_ACCEPT})
     assert page.content_type == "application/xml; charset=utf-8" and "Accept" in page.headers["Vary"]
     assert b'<?xml-stylesheet type="text/xsl" href="http://localhost/static/feed.xsl"?>' in page.data

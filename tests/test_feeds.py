@@ -28,8 +28,8 @@ def get_feed(client, path: str):
     return response, parse_strict(response.data)
 
 
-def test_outlet_feeds_hold_exactly_the_seed_items(refreshed_app, tmp_path):
-    client = refreshed_app.test_client()
+def test_outlet_feeds_hold_exactly_the_seed_items(seeded_app, tmp_path):
+    client = seeded_app.test_client()
     response, feed = get_feed(client, "/feeds/all.atom")
     assert response.content_type == "application/atom+xml; charset=utf-8"
     assert len(feed.entries) == 11
@@ -46,10 +46,10 @@ def test_outlet_feeds_hold_exactly_the_seed_items(refreshed_app, tmp_path):
     assert len(seen) == 11
 
 
-def test_every_atom_entry_has_an_author(refreshed_app):
+def test_every_atom_entry_has_an_author(seeded_app):
     """RFC 4287 §4.1.1: an entry without its own author takes the feed's;
     the schema cannot check that, so check it here, for every feed."""
-    client = refreshed_app.test_client()
+    client = seeded_app.test_client()
     for path in ["/feeds/all.atom", *(outlet_path(o) for o in OUTLET_COUNTS)]:
         root = etree.fromstring(client.get(path).data)
         feed_authors = [a.findtext(f"{ATOM_NS}name") for a in root.findall(f"{ATOM_NS}author")]
@@ -60,8 +60,8 @@ def test_every_atom_entry_has_an_author(refreshed_app):
         assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
 
 
-def test_seed_article_entry(refreshed_app):
-    _, feed = get_feed(refreshed_app.test_client(), outlet_path("大众日报"))
+def test_seed_article_entry(seeded_app):
+    _, feed = get_feed(seeded_app.test_client(), outlet_path("大众日报"))
     entries = {e.link: e for e in feed.entries}
     seed = entries[SEED_URL]
     expect = SEED_CASE["expect"]
@@ -76,15 +76,15 @@ def test_seed_article_entry(refreshed_app):
     assert "详细" not in listing_item.summary and "author" not in listing_item
 
 
-def test_same_day_items_keep_page_order(refreshed_app):
-    _, feed = get_feed(refreshed_app.test_client(), "/feeds/all.atom?limit=500")
+def test_same_day_items_keep_page_order(seeded_app):
+    _, feed = get_feed(seeded_app.test_client(), "/feeds/all.atom?limit=500")
     day_only = [e.title for e in feed.entries if e.published == "2019-10-22T00:00:00+08:00"]
     seed_order = [i["title"] for i in SEED_CASE["expect"]["related"]]
     assert day_only == [t for t in seed_order if t in day_only] and len(day_only) == 4
 
 
-def test_rss(refreshed_app):
-    response, feed = get_feed(refreshed_app.test_client(), outlet_path("大众日报", "rss"))
+def test_rss(seeded_app):
+    response, feed = get_feed(seeded_app.test_client(), outlet_path("大众日报", "rss"))
     assert response.content_type == "application/rss+xml; charset=utf-8"
     assert feed.version == "rss20" and len(feed.entries) == 2
     seed = next(e for e in feed.entries if e.link == SEED_URL)
@@ -166,37 +166,37 @@ def test_server_error_source_keeps_items(tmp_path, httpserver, site_dir):
     refresher.close()
 
 
-def test_unknown_outlet_is_404_with_the_known_ones(refreshed_app):
-    response = refreshed_app.test_client().get(outlet_path("不存在的报"))
+def test_unknown_outlet_is_404_with_the_known_ones(seeded_app):
+    response = seeded_app.test_client().get(outlet_path("不存在的报"))
     assert response.status_code == 404
     text = response.get_data(as_text=True)
     assert "不存在的报" in text and all(outlet in text for outlet in OUTLET_COUNTS)
 
 
 @pytest.mark.parametrize("limit", ["0", "501", "abc", "-1", "1.5", "", "1e2"])
-def test_bad_limit_is_400(refreshed_app, limit):
+def test_bad_limit_is_400(seeded_app, limit):
     for path in ("/feeds/all.atom", outlet_path("鲁网")):
-        response = refreshed_app.test_client().get(path, query_string={"limit": limit})
+        response = seeded_app.test_client().get(path, query_string={"limit": limit})
         assert response.status_code == 400 and "limit" in response.get_data(as_text=True)
 
 
-def test_limit(refreshed_app):
-    client = refreshed_app.test_client()
+def test_limit(seeded_app):
+    client = seeded_app.test_client()
     assert len(get_feed(client, "/feeds/all.atom?limit=2")[1].entries) == 2
     assert len(get_feed(client, "/feeds/all.rss?limit=500")[1].entries) == 11
     assert client.get("/feeds/all.txt").status_code == 404
 
 
-def test_conditional_get(refreshed_app):
-    client = refreshed_app.test_client()
+def test_conditional_get(seeded_app):
+    client = seeded_app.test_client()
     first = client.get("/feeds/all.atom")
     assert first.headers["ETag"]
     again = client.get("/feeds/all.atom", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and not again.data
 
 
-def test_index_page_lists_outlets(refreshed_app):
-    response = refreshed_app.test_client().get("/")
+def test_index_page_lists_outlets(seeded_app):
+    response = seeded_app.test_client().get("/")
     html = etree.HTML(response.data)
     links = {a.get("href") for a in html.iter("a")}
     from feedsvc.outlets import slugify
@@ -205,5 +205,5 @@ def test_index_page_lists_outlets(refreshed_app):
     text = "".join(html.itertext())
     assert all(o in text for o in OUTLET_COUNTS) and "http://localhost/feeds/all.atom" in \
         {i.get("value") for i in html.iter("input")}
-    assert refreshed_app.test_client().get("/healthz").get_json() == {
+    assert seeded_app.test_client().get("/healthz").get_json() == {
         "status": "ok", "items": 11, "sources": 1, "failing_sources": []}

@@ -12,7 +12,7 @@ from fetching_support import Site, article_page, refresher, settings
 from feedsvc.app import create_app
 from feedsvc.errors import FetchAddressRefused, FetchRefused
 from feedsvc.fetch import fetch_page, make_client
-from feedsvc.ssrf import is_permitted, parse_networks
+from feedsvc.ssrf import describe, embedded_ipv4, is_permitted, parse_networks
 
 
 @pytest.fixture
@@ -36,6 +36,48 @@ def test_non_public_addresses_are_not_permitted(address):
 @pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"])
 def test_public_addresses_are_permitted(address):
     assert is_permitted(address)
+
+
+# IPv6 forms that carry an IPv4 address the packets reach, each embedding
+# a loopback, link-local (cloud metadata) or private one.
+EMBEDDING_NON_PUBLIC = {
+    "mapped": "::ffff:127.0.0.1",
+    "mapped_metadata": "::ffff:169.254.169.254",
+    "translated": "::ffff:0:7f00:1",
+    "translated_private": "::ffff:0:a00:1",
+    "compatible": "::7f00:1",
+    "compatible_metadata": "::a9fe:a9fe",
+    "nat64": "64:ff9b::a9fe:a9fe",
+    "nat64_loopback": "64:ff9b::7f00:1",
+    "nat64_local_use_96": "64:ff9b:1::a9fe:a9fe",
+    "nat64_local_use_48": "64:ff9b:1:a9fe:a9:fe00::",  # 169.254.169.254 split around the u octet
+    "nat64_local_use_64": "64:ff9b:1:0:a9:fea9:fe00:0",
+    "sixtofour": "2002:7f00:1::",
+    "sixtofour_private": "2002:c0a8:101::1",
+    "teredo_client": "2001:0:4136:e378:8000:63bf:80ff:fffe",  # client ~0x80fffffe = 127.0.0.1
+    "teredo_server": "2001:0:a00:1:8000:63bf:f7f7:f7f7",  # server 10.0.0.1, client 8.8.8.8
+}
+
+
+@pytest.mark.parametrize("form", sorted(EMBEDDING_NON_PUBLIC))
+def test_ipv6_forms_are_judged_by_the_ipv4_they_embed(form):
+    address = EMBEDDING_NON_PUBLIC[form]
+    assert not is_permitted(address)
+    assert not is_permitted(address, parse_networks("2000::/3, 64:ff9b::/32"))  # allowing the outer range is not enough
+    assert "reaching" in describe(address)
+
+
+@pytest.mark.parametrize("address", ["::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1", "::ffff:0:808:808",
+                                     "2001:0:4136:e378:8000:63bf:f7f7:f7f7"])
+def test_ipv6_forms_embedding_a_public_address_are_permitted(address):
+    assert is_permitted(address)
+
+
+def test_embedded_addresses():
+    assert ipaddress.ip_address("169.254.169.254") in embedded_ipv4(ipaddress.ip_address("64:ff9b:1:a9fe:a9:fe00::"))
+    assert embedded_ipv4(ipaddress.ip_address("2001:db8::1")) == ()
+    assert embedded_ipv4(ipaddress.ip_address("::1")) == ()  # loopback itself, judged as ::1
+    assert is_permitted("::ffff:127.0.0.1", parse_networks("127.0.0.0/8"))  # an allowed IPv4 stays allowed
 
 
 def test_allow_list():

@@ -84,7 +84,7 @@ def test_metrics_after_a_tick_and_feed_requests(app):
     # "good" has waited two minutes past its due time; "bad" never ran.
     store.set_next_run("good", utcnow() - timedelta(seconds=120))
     before = time.time()
-    assert tick(app) == 2
+    assert tick(app.extensions["feedsvc"]) == 2
     client = app.test_client()
     m = scrape(client)
 
@@ -127,7 +127,7 @@ def test_metrics_after_a_tick_and_feed_requests(app):
     assert value(m, "feedsvc_feed_requests_total", format="json", status="400") == 1
 
     # Nothing is due now: no lag.
-    tick(app)
+    tick(app.extensions["feedsvc"])
     assert value(scrape(client), "feedsvc_scheduler_lag_seconds") == 0
 
 

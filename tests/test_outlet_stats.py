@@ -80,3 +80,53 @@ def test_upgrade_counts_the_items_already_stored(database_url):
     with engine.connect() as conn:
         assert dict(conn.execute(text("SELECT url, revision FROM items")).all())["https://p/0"] == 1
     engine.dispose()
+
+
+def named(url: str, outlet: str | None, source: str = "s") -> ItemRecord:
+    return ItemRecord(url=url, source_id=source, title="标题", detail=DETAIL_LISTING, outlet=outlet)
+
+
+def slugs_of(store: Store) -> dict[str, str]:
+    with store.engine.connect() as conn:
+        return dict(conn.execute(text("SELECT name, slug FROM outlet_stats")).all())
+
+
+def test_slugs_are_given_once_in_the_order_names_appear(database_url):
+    store = Store.from_url(database_url)
+    store.upgrade_schema()
+    store.sync_sources([RECIPE])
+    # One write: the name seen first (the first record) keeps the bare slug.
+    store.upsert_items([named("https://p/1", "胶东在线"), named("https://p/2", "jiaodong-zaixian"),
+                        named("https://p/3", "outlet"), named("https://p/4", ".."), named("https://p/5", "")])
+    store.upsert_items([named("https://p/6", "Jiaodong/Zaixian"), named("https://p/7", "%2F%2E%2E")])
+    expected = {"胶东在线": "jiaodong-zaixian", "jiaodong-zaixian": "jiaodong-zaixian-2", "outlet": "outlet-2",
+                "..": "outlet-3", "Jiaodong/Zaixian": "jiaodong-zaixian-3", "%2F%2E%2E": "2f-2e-2e"}
+    assert slugs_of(store) == expected
+    # A rebuild counts again and keeps every slug, also of an outlet whose items are all gone.
+    store.mark_gone(["https://p/3"], T0)
+    with store._writer() as conn, conn.begin():
+        conn.execute(text("DELETE FROM outlet_stats WHERE name = '..'"))  # a row the table lost
+    store.rebuild_outlet_stats()
+    assert slugs_of(store)["outlet"] == "outlet-2" and slugs_of(store)[".."] == "outlet-3"
+    assert {o.name: o.count for o in store.outlets()} == {"胶东在线": 1, "jiaodong-zaixian": 1, "..": 1,
+                                                         "Jiaodong/Zaixian": 1, "%2F%2E%2E": 1}
+    directory = OutletDirectory(store.outlets())
+    assert directory.resolve("jiaodong-zaixian").name == "胶东在线"
+    assert directory.display_name("jiaodong-zaixian") == "jiaodong-zaixian"  # an item's own outlet, not the slug's
+    store.engine.dispose()
+
+
+def test_a_source_names_a_bounded_number_of_outlets(database_url):
+    store = Store.from_url(database_url)
+    store.upgrade_schema()
+    store.sync_sources([RECIPE])
+    first = store.upsert_items([named(f"https://p/{n}", f"社{n}") for n in range(3)], outlets_max=2,
+                               default_outlet="本站")
+    assert first.outlets_refused == {"社2"}
+    second = store.upsert_items([named("https://p/9", "本站"), named("https://p/1", "社1"),
+                                 named("https://p/10", "社10")], outlets_max=2, default_outlet="本站")
+    assert second.outlets_refused == {"社10"}  # the source's own outlet is always allowed, and not counted
+    assert {i.url: i.outlet for i in store.query_items(limit=50)} == {
+        "https://p/0": "社0", "https://p/1": "社1", "https://p/2": "本站", "https://p/9": "本站",
+        "https://p/10": "本站"}
+    store.engine.dispose()

@@ -66,3 +66,41 @@ def test_related_summaries_lose_the_more_link():
     content = (SITE_DIR / "shandong/yaowen/2019/1023/4371235.shtml").read_bytes()
     article = parse_article(content, FETCHED_FROM, recipe.article, recipe.related, zone=recipe.zone)
     assert article.related and all("详细" not in e.summary for e in article.related)
+
+
+# -- names: format characters, width variants -----------------------------------
+
+def test_the_format_class_is_every_format_character():
+    import sys
+    import unicodedata
+
+    from feedsvc.parsers.text import FORMAT_CHARACTERS
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category == "Cf":
+            assert FORMAT_CHARACTERS.fullmatch(char), hex(code)
+        elif FORMAT_CHARACTERS.fullmatch(char):
+            assert category == "Cn", hex(code)  # a later Unicode's format character, unassigned here
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("正常\u202egnp.exe\u202c的标\u200b题", "正常gnp.exe的标题"),
+    ("\u2067胶东在线\u2069", "胶东在线"),
+    ("记者\u200d张\u2060三\ufeff", "记者张三"),
+    ("ＡＩ与５Ｇ：新闻", "AI与5G：新闻"),  # letters and digits narrowed; Chinese punctuation kept
+    ("e\u0301cole", "\u00e9cole"),  # NFC
+    ("  多个   空格\u3000 ", "多个 空格"),
+    ("\u200b\u200b", ""),
+])
+def test_clean_name(raw, clean):
+    from feedsvc.parsers.text import clean_name
+
+    assert clean_name(raw) == clean
+
+
+def test_clean_name_cuts_to_a_limit():
+    from feedsvc.parsers.text import clean_name
+
+    assert clean_name("社" * 500, 80) == "社" * 80

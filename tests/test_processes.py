@@ -1,6 +1,6 @@
 """The Procfile's processes as an operator runs them: `web:` exactly as
 written, with PORT set, serving what a `worker:` or `feedsvc refresh` wrote
-to the same SQLite store."""
+to the same SQLite store; `images:` answering as the image proxy."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def settled_count(base: str, expected: int, proc: subprocess.Popen, timeout: flo
 
 def test_web_serves_what_the_worker_and_cli_wrote(env, site_dir):
     lines = procfile()
-    assert set(lines) == {"web", "worker"}
+    assert set(lines) == {"web", "worker", "images"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     web = start(lines["web"], {**env, "PORT": str(port)})
@@ -102,3 +102,18 @@ def test_web_serves_what_the_worker_and_cli_wrote(env, site_dir):
         if worker is not None:
             stop(worker)
     assert "Traceback" not in web_log, web_log
+
+
+def test_the_images_line_runs_the_image_proxy(env):
+    port = free_port()
+    images = start(procfile()["images"], {**env, "IMAGES_PORT": str(port), "FEEDSVC_IMAGE_PROXY": "true"})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        forged = wait_for(f"{base}/img/not-a-token", proc=images)
+        # Its key is the store's: a token it did not sign fetches nothing.
+        assert forged.status_code == 403 and "serves only the images of its own feeds" in forged.text
+        metrics = wait_for(f"{base}/metrics", proc=images).text
+        assert 'feedsvc_image_refusals_total{reason="bad_token"} 1.0' in metrics
+    finally:
+        log = stop(images)
+    assert "Traceback" not in log, log

@@ -80,3 +80,47 @@ def test_app_refuses_to_start_with_a_broken_recipe(tmp_path):
     with pytest.raises(RecipeError) as caught:
         create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(folder)})
     assert caught.value.file.endswith("zz-broken.toml") and caught.value.key == "article.bogus"
+
+
+AUTO = 'id = "auto"\nname = "Auto"\nkind = "auto"\nstart_urls = ["https://example.org/news/"]\n'
+
+
+def test_an_auto_recipe_needs_no_selectors():
+    recipe = parse_recipe(AUTO, "x.toml")
+    assert (recipe.kind, recipe.article, recipe.listing, recipe.follow_links) == ("auto", None, None, True)
+    parse_recipe(AUTO + '[article]\ntitle = "h1.title"\n', "x.toml")  # selectors of its own first
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    (AUTO + '[listing]\nitem = "li"\ntitle = "a"\n', "use kind 'listing_page'"),
+    ("full_text = true\n" + GOOD, "full_text is for kind 'feed'"),
+])
+def test_auto_and_full_text_refuse_what_they_cannot_use(text, reason):
+    with pytest.raises(RecipeError, match=reason):
+        parse_recipe(text, "x.toml")
+
+
+def test_a_listing_page_may_leave_its_followed_articles_to_the_extractor():
+    text = GOOD.replace("article_page", "listing_page").replace('[article]\ntitle = "h1"', '[listing]\nitem = "li"\ntitle = "a"')
+    assert parse_recipe(text, "x.toml").follow_links
+
+
+@pytest.mark.parametrize(("text", "changes"), [
+    (GOOD.replace('"h1"', '"h1.title"'), True),
+    ("follow_links = false\n" + GOOD, True),
+    ('timezone = "Asia/Tokyo"\n' + GOOD, True),
+    (GOOD.replace('name = "Demo"', 'name = "Another name"'), False),
+    ("refresh_interval_minutes = 5\nretention_days = 3\n" + GOOD, False),
+])
+def test_the_fingerprint_changes_with_what_decides_reading(text, changes):
+    assert (parse_recipe(text, "x.toml").fingerprint != parse_recipe(GOOD, "x.toml").fingerprint) is changes
+
+
+def test_shipped_recipes_are_auto_and_say_they_were_not_checked_live():
+    shipped = load_recipes(REPO / "feeds")
+    assert {r.id for r in shipped} >= {"iqilu-shandong", "dzwww-shandong", "sdnews-shandong", "jiaodong-shandong",
+                                       "sdchina-news"}
+    for recipe in shipped:
+        assert (recipe.kind, recipe.article, recipe.listing, recipe.related) == ("auto", None, None, None)
+        text = Path(recipe.path).read_text(encoding="utf-8")
+        assert "not checked against the" in text and f"feedsvc recipes test {recipe.id}" in text.replace("\n# ", " ")

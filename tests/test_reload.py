@@ -103,7 +103,7 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
     assert set(rt.recipes) == {"good"}
     rt.store.set_next_run("extra", utcnow() - timedelta(minutes=1))
     rt.store.set_next_run("good", utcnow() + timedelta(hours=1))
-    assert tick(app) == 0
+    assert tick(app.extensions["feedsvc"]) == 0
     assert rt.store.source_state("extra").last_success_at < utcnow() - timedelta(seconds=0.1)
     assert len(rt.store.query_items(source_id="extra")) == 3
     assert "extra的文章" in client.get("/feeds/all.atom").get_data(as_text=True)
@@ -111,10 +111,10 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
 
 def test_the_scheduler_tick_loads_a_new_file_and_refreshes_it(app, folder, site):
     rt = app.extensions["feedsvc"]
-    assert tick(app) == 1  # good
+    assert tick(app.extensions["feedsvc"]) == 1  # good
     (folder / "extra.toml").write_text(article_recipe("extra", site.url_for("/extra.html")), encoding="utf-8")
     after_interval()
-    assert tick(app) == 1
+    assert tick(app.extensions["feedsvc"]) == 1
     assert rt.store.source_state("extra").last_success_at is not None
     assert len(rt.store.query_items(source_id="extra")) == 3
 

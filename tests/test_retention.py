@@ -35,11 +35,11 @@ def write_recipe(folder, url: str, retention: str = "", outlet: str = 'outlet = 
         f'{outlet}obey_robots_txt = false\n{retention}', encoding="utf-8")
 
 
-def make_app(tmp_path, database_url):
+def make_app(tmp_path, database_url, **settings):
     return create_app({
         "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url, "DB_AUTO_UPGRADE": True,
         "RECIPES_PATH": str(tmp_path / "feeds"), "TESTING": True, "CACHE_CHECK_INTERVAL_SECONDS": 0,
-        "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
+        "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0, **settings,
     })
 
 
@@ -75,19 +75,19 @@ def test_prune_deletes_old_items_but_never_what_default_feeds_show(tmp_path, htt
     assert (report.status, report.new) == ("ok", ITEMS)
     shown = {path: feed_ids(app, path) for path in
              ("/feeds/all.atom", "/feeds/source/daily.atom", "/feeds/outlet/测试日报.atom")}
-    assert prune(app) == 0  # no recipe asks for retention
+    assert prune(app.extensions["feedsvc"]) == 0  # no recipe asks for retention
     close(app)
 
-    write_recipe(tmp_path / "feeds", url, "retention_days = 30\nretention_max_items = 20\n")
+    write_recipe(tmp_path / "feeds", url, "retention_days = 30\n")
     app = make_app(tmp_path, database_url)
     store = app.extensions["feedsvc"].store
-    # 30 days or 20 items would keep 20; the default feeds show 50, so 50 stay.
-    assert prune(app) == ITEMS - 50
+    # 30 days would keep 30; the default feeds show 50, so 50 stay.
+    assert prune(app.extensions["feedsvc"]) == ITEMS - 50
     assert store.count_items() == 50
     for path, ids in shown.items():
         assert feed_ids(app, path) == ids, path
     assert feed_ids(app, "/feeds/all.atom?limit=500") == shown["/feeds/all.atom"]
-    assert prune(app) == 0  # idempotent
+    assert prune(app.extensions["feedsvc"]) == 0  # idempotent
 
     # The feed still lists the pruned days; they must not come back.
     [report] = app.extensions["feedsvc"].refresher.refresh_many(["daily"], force=True)
@@ -95,19 +95,39 @@ def test_prune_deletes_old_items_but_never_what_default_feeds_show(tmp_path, htt
     close(app)
 
 
+def test_max_items_caps_even_what_default_feeds_show(tmp_path, httpserver, database_url):
+    """retention_max_items bounds what the source holds, at every refresh:
+    the default feeds' newest give way, and the older entries the feed
+    still lists are not taken in again."""
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(ITEMS), content_type="application/rss+xml")
+    write_recipe(tmp_path / "feeds", httpserver.url_for("/feed.xml"), "retention_max_items = 20\n")
+    app = make_app(tmp_path, database_url)
+    store = app.extensions["feedsvc"].store
+    [report] = app.extensions["feedsvc"].refresher.refresh_many(["daily"])
+    assert (report.status, report.new, store.count_items()) == ("ok", 20, 20)
+    assert len(feed_ids(app, "/feeds/all.atom")) == 20
+    [report] = app.extensions["feedsvc"].refresher.refresh_many(["daily"], force=True)
+    assert (report.new, store.count_items(), prune(app.extensions["feedsvc"])) == (0, 20, 0)
+    close(app)
+
+
 def test_prune_keeps_what_a_small_outlets_feed_shows(tmp_path, httpserver, database_url):
-    """Five old items are all a small outlet has: past the source's limit
-    and outside the source and all-items feeds, but its outlet feed shows them."""
+    """Five old items are all a small outlet has: past the source's age
+    limit and outside the source and all-items feeds, but its outlet feed
+    shows them."""
     rare_days = range(70, 75)
     httpserver.expect_request("/feed.xml").respond_with_data(rss(ITEMS, rare_days), content_type="application/rss+xml")
     url = httpserver.url_for("/feed.xml")
-    write_recipe(tmp_path / "feeds", url, "retention_max_items = 20\n", outlet="")
+    write_recipe(tmp_path / "feeds", url, outlet="")
     app = make_app(tmp_path, database_url)
     assert app.extensions["feedsvc"].refresher.refresh_many(["daily"])[0].new == ITEMS
     paths = ("/feeds/outlet/稀有社.atom", "/feeds/outlet/测试.atom", "/feeds/all.atom")  # 测试: the feed's title
     shown = {path: feed_ids(app, path) for path in paths}
     assert len(shown["/feeds/outlet/稀有社.atom"]) == len(rare_days)
-    assert prune(app) == ITEMS - 50 - len(rare_days)
+    close(app)
+    write_recipe(tmp_path / "feeds", url, "retention_days = 20\n", outlet="")
+    app = make_app(tmp_path, database_url)
+    assert prune(app.extensions["feedsvc"]) == ITEMS - 50 - len(rare_days)
     assert {path: feed_ids(app, path) for path in paths} == shown
     close(app)
 
@@ -126,12 +146,11 @@ def test_new_items_past_the_age_limit_are_not_ingested(tmp_path, httpserver, dat
 def test_prune_runs_as_its_own_scheduled_job(tmp_path, database_url):
     write_recipe(tmp_path / "feeds", "http://127.0.0.1:1/feed.xml")
     app = make_app(tmp_path, database_url)
-    scheduler = make_scheduler(app)
+    scheduler = make_scheduler(app.extensions["feedsvc"])
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert jobs["prune"].trigger.interval == timedelta(seconds=app.config["PRUNE_INTERVAL_SECONDS"])
     assert "refresh-tick" in jobs
     close(app)
-    app = make_app(tmp_path, database_url)
-    app.config["PRUNE_INTERVAL_SECONDS"] = 0
-    assert "prune" not in {job.id for job in make_scheduler(app).get_jobs()}
+    app = make_app(tmp_path, database_url, PRUNE_INTERVAL_SECONDS=0)
+    assert "prune" not in {job.id for job in make_scheduler(app.extensions["feedsvc"]).get_jobs()}
     close(app)

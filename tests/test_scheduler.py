@@ -44,12 +44,12 @@ def test_tick_refreshes_due_sources_only(app):
     future = utcnow() + timedelta(minutes=5)
     store.set_next_run("later", future)
     before = utcnow()
-    assert tick(app) == 1
+    assert tick(app.extensions["feedsvc"]) == 1
     due, later = store.source_state("due"), store.source_state("later")
     assert due.last_success_at >= before and later.last_success_at is None
     assert later.next_run_at == future
     # The refreshed source is not due again until its interval has passed.
-    assert tick(app) == 0
+    assert tick(app.extensions["feedsvc"]) == 0
 
 
 def test_next_run_advances_by_the_interval_with_bounded_jitter(app):
@@ -58,7 +58,7 @@ def test_next_run_advances_by_the_interval_with_bounded_jitter(app):
     for _ in range(5):
         store.set_next_run("due", utcnow() - timedelta(seconds=1))
         store.set_next_run("later", utcnow() + timedelta(days=1))
-        tick(app)
+        tick(app.extensions["feedsvc"])
         state = store.source_state("due")
         offset = state.next_run_at - state.last_attempt_at
         assert timedelta(minutes=60) <= offset <= timedelta(minutes=66)
@@ -73,7 +73,7 @@ def test_failures_back_off(app, site_dir):
     delays = []
     for _ in range(3):
         store.set_next_run("due", utcnow() - timedelta(seconds=1))
-        tick(app)
+        tick(app.extensions["feedsvc"])
         state = store.source_state("due")
         delays.append(state.next_run_at - state.last_attempt_at)
     assert delays == [timedelta(minutes=60), timedelta(minutes=120), timedelta(minutes=240)]
@@ -81,7 +81,7 @@ def test_failures_back_off(app, site_dir):
 
 
 def test_apscheduler_runs_the_tick(app):
-    scheduler = make_scheduler(app)
+    scheduler = make_scheduler(app.extensions["feedsvc"])
     job = scheduler.get_job("refresh-tick")
     assert job.max_instances == 1 and job.coalesce is True
     scheduler.start()
@@ -96,7 +96,7 @@ def test_apscheduler_runs_the_tick(app):
 
 
 def test_a_read_only_store_fails_the_tick_in_one_line(app, tmp_path, caplog):
-    assert tick(app) == 2
+    assert tick(app.extensions["feedsvc"]) == 2
     path = app.extensions["feedsvc"].store.engine.url.database
     read_only = create_app({**{k: app.config[k] for k in ("RECIPES_PATH", "FETCH_ALLOWED_NETWORKS")},
                             "INSTANCE_PATH": str(tmp_path / "ro"),
@@ -106,7 +106,7 @@ def test_a_read_only_store_fails_the_tick_in_one_line(app, tmp_path, caplog):
         assert state.last_success_at is not None
     app.extensions["feedsvc"].store.set_next_run("due", utcnow() - timedelta(seconds=1))
     with caplog.at_level("ERROR", logger="feedsvc.scheduler"):
-        assert tick(read_only) == 0
+        assert tick(read_only.extensions["feedsvc"]) == 0
     [record] = [r for r in caplog.records if r.name == "feedsvc.scheduler" and r.levelname == "ERROR"]
     assert record.getMessage().startswith("tick_failed error_kind=store error=")
     assert "readonly" in record.getMessage() and record.exc_info is None

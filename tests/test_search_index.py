@@ -44,13 +44,27 @@ def _record(k: int, title: str, summary: str | None, detail: int = DETAIL_LISTIN
                       published=Timestamp(T0 - timedelta(hours=k % 37)))
 
 
-@pytest.fixture
-def store(database_url):
-    s = Store.from_url(database_url)
+def _seeded(url: str) -> Store:
+    s = Store.from_url(url)
     s.upgrade_schema()
     s.sync_sources([RECIPE])
     rng = random.Random(4)
     s.upsert_items([_record(k, *_texts(rng)) for k in range(ITEMS)], now=T0)
+    return s
+
+
+@pytest.fixture(scope="module")
+def shared_store(module_database_url):
+    """Built once per module and backend, for the cases that only read."""
+    s = _seeded(module_database_url)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def store(database_url):
+    """Of the case's own, which it may change."""
+    s = _seeded(database_url)
     yield s
     s.engine.dispose()
 
@@ -95,25 +109,25 @@ def _keywords():
         .filter(bool)
 
 
-def test_keyword_results_equal_a_plain_substring_filter(store):
-    some = _brute(store, "乡村振兴")
+def test_keyword_results_equal_a_plain_substring_filter(shared_store):
+    some = _brute(shared_store, "乡村振兴")
     assert 0 < len(some) < ITEMS  # the generated store has a rare-ish word to find
 
     @settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(word=_keywords(), exclude=st.sampled_from(["", "abc", "%", "振兴"]))
     def check(word, exclude):
         excludes = (exclude,) if exclude else ()
-        assert _found(store, word, excludes) == _brute(store, word, excludes)
+        assert _found(shared_store, word, excludes) == _brute(shared_store, word, excludes)
 
     check()
 
 
 @pytest.mark.parametrize("word", ["乡村振兴", "abc", "quick", "100%", "a_b", "back\\slash", '引"号', "%", "_", "\\",
                                   "兴", "ab", "ss", "über", "12", '"', "a b"])
-def test_edge_keywords_and_paging(store, word):
-    expected = _brute(store, fold(word))
-    assert _found(store, fold(word)) == expected
-    assert _paged(store, fold(word)) == expected
+def test_edge_keywords_and_paging(shared_store, word):
+    expected = _brute(shared_store, fold(word))
+    assert _found(shared_store, fold(word)) == expected
+    assert _paged(shared_store, fold(word)) == expected
 
 
 def test_updates_and_deletes_keep_the_index_exact(store):
@@ -143,9 +157,9 @@ def _plan(conn, query: ItemQuery, index: str | None) -> str:
 
 
 @pytest.mark.parametrize("word, table", [("乡村振兴", "items_fts"), ("振兴", "items_bigrams"), ("q1", "items_bigrams")])
-def test_the_index_is_used(store, word, table):
+def test_the_index_is_used(shared_store, word, table):
     query = ItemQuery(text=word, limit=50)
-    with store.engine.connect() as conn:
+    with shared_store.engine.connect() as conn:
         index = keyword_index(conn, word)
         if conn.dialect.name == "sqlite":
             assert index == "sqlite"
@@ -159,18 +173,18 @@ def test_the_index_is_used(store, word, table):
 
 
 @pytest.mark.parametrize("word", ["兴", "a%", "1 ", "%_"])
-def test_keywords_no_index_can_look_up_are_read_in_feed_order(store, word):
+def test_keywords_no_index_can_look_up_are_read_in_feed_order(shared_store, word):
     """One character, or a pair the tokenizer does not read as one word."""
-    with store.engine.connect() as conn:
+    with shared_store.engine.connect() as conn:
         assert keyword_index(conn, word) is None
-    assert _found(store, word) == _brute(store, word)
+    assert _found(shared_store, word) == _brute(shared_store, word)
 
 
-def test_both_sqlite_plans_agree(store):
+def test_both_sqlite_plans_agree(shared_store):
     """A common word is read in feed order, without the index: same rows."""
-    if store.engine.dialect.name != "sqlite":
+    if shared_store.engine.dialect.name != "sqlite":
         pytest.skip("one plan on PostgreSQL")
-    with store.engine.connect() as conn:
+    with shared_store.engine.connect() as conn:
         for word in ("乡村振兴", "abc", "中文新", "100%", "a_b", "re1", "振兴", "ab", "济南", "ss", "①②"):
             query = ItemQuery(text=word, limit=10_000)
             assert conn.execute(feed_select(query, index="sqlite")).all() == conn.execute(feed_select(query)).all()

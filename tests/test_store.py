@@ -111,7 +111,7 @@ def test_version_moves_on_change_only(store):
     assert store.version() == 1
 
 
-def test_prune_by_age_and_count_keeps_what_default_feeds_show(store):
+def test_prune_by_age_keeps_what_default_feeds_show_but_the_cap_wins(store):
     day = timedelta(days=1)
     old = [listing(f"https://p/old{i}", published=Timestamp(T0 - 100 * day + i * timedelta(minutes=1)))
            for i in range(6)]
@@ -120,8 +120,9 @@ def test_prune_by_age_and_count_keeps_what_default_feeds_show(store):
     # Default feeds show 3 items: the 3 newest are protected whatever the rules say.
     assert store.prune("s", max_age=30 * day, max_items=None, keep_newest=3, now=T0) == 6
     assert len(store.query_items(limit=500)) == 4
-    assert store.prune("s", max_age=None, max_items=1, keep_newest=3, now=T0) == 1
-    assert [i.url for i in store.query_items(limit=500)] == ["https://p/new3", "https://p/new2", "https://p/new1"]
+    # A count cap bounds what the source holds: it prunes what default feeds show too.
+    assert store.prune("s", max_age=None, max_items=1, keep_newest=3, now=T0) == 3
+    assert [i.url for i in store.query_items(limit=500)] == ["https://p/new3"]
     assert store.prune("s", max_age=None, max_items=None, keep_newest=3, now=T0) == 0
 
 
@@ -130,10 +131,10 @@ def test_prune_protects_each_outlets_newest(store):
     rare = listing("https://p/rare", outlet="新华网", published=Timestamp(T0 - 200 * day))
     common = [listing(f"https://p/c{i}", published=Timestamp(T0 - i * day)) for i in range(5)]
     store.upsert_items([rare, *common], now=T0)
+    assert store.prune("s", max_age=30 * day, max_items=None, keep_newest=2, now=T0) == 0
+    assert "https://p/rare" in {i.url for i in store.query_items(limit=500)}  # the 新华网 feed still shows it
     store.prune("s", max_age=30 * day, max_items=2, keep_newest=2, now=T0)
-    urls = {i.url for i in store.query_items(limit=500)}
-    assert "https://p/rare" in urls  # the 新华网 feed still shows it
-    assert urls == {"https://p/rare", "https://p/c0", "https://p/c1"}
+    assert {i.url for i in store.query_items(limit=500)} == {"https://p/c0", "https://p/c1"}  # the cap wins
 
 
 def test_leases(store):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import lxml.html
 
-from feedsvc.extract.tree import PUNCTUATION, Run, ancestors, char_len, class_id, drop, runs_of, weighted_len
+from feedsvc.extract.tree import PUNCTUATION, Run, ancestors, class_id, drop, runs_of, weighted_len
+from feedsvc.parsers.text import char_len
 from feedsvc.parsers.dom import absolute_http
 from feedsvc.parsers.sanitize import clean_html
 
@@ -35,9 +36,17 @@ _MIN_PARAGRAPH = 12  # weighted length of a run worth scoring (six ideographs)
 _BOILERPLATE = re.compile(
     r"^[\s(（\[【]*(?:责任编辑|责编|编辑|本文来源|来源|稿源|原标题)\s*[:：]|版权所有|版权声明|声明[:：]|免责声明|copyright|©|"
     r"未经.{0,10}(?:授权|许可).{0,10}(?:转载|使用)|转载请注明|分享到|扫一扫|关注我们|返回.{0,6}首页|展开全文|点击进入|相关阅读"
-    r"|相关新闻|延伸阅读|热门推荐|推荐阅读|\[?打印\]?|\[?关闭\]?",
+    r"|相关新闻|延伸阅读|热门推荐|推荐阅读|相关报道|相关链接|\[?打印\]?|\[?关闭\]?|想爆料|新闻热线|报料热线",
     re.I,
 )
+# Lines that are never the article wherever they sit in it: breadcrumbs,
+# pagers, news-hotline and 爆料 boxes.
+_NOT_ARTICLE = re.compile(
+    r"^(?:您的位置|您现在的位置|您当前的位置|当前位置|所在位置|现在位置)\s*[:：]"
+    r"|^(?=.*(?:上一页|下一页|页))(?:上一页|下一页|首页|尾页|末页|\d{1,3}|第\s*\d+\s*页|共\s*\d+\s*页|[<>«»‹›]+|\s)+$"
+    r"|想爆料|我要爆料|新闻热线|报料热线|爆料热线|提供新闻线索|广告热线|诚邀合作伙伴"
+)
+_SUBTITLE_MAX = 60  # characters: a deck line, not a paragraph
 _LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-url", "original")
 
 
@@ -184,13 +193,69 @@ def _drop_boilerplate_tail(node) -> None:
         drop(block)
 
 
-def clean(nodes: list, drop_blocks: list) -> None:
-    """Remove noise inside the body nodes, plus `drop_blocks` (the headline
-    and label lines when the body holds them)."""
+def _clauses(text: str) -> list[str]:
+    return [c for c in re.split(r"[\s,，:：;；!！?？、]+", text) if c]
+
+
+def _is_subtitle(line: str, title: str, following: str | None = None) -> bool:
+    """A deck line that repeats part of a headline the page breaks up
+    (标题 主题，副题 → 主题，其他 / 副题), not the headline itself and not
+    its 原标题 note, both of which belong to the text as published."""
+    if char_len(line) > _SUBTITLE_MAX or "。" in line or "原标题" in line \
+            or re.sub(r"\s", "", line) == re.sub(r"\s", "", title):
+        return False
+    line_clauses, title_clauses = _clauses(line), _clauses(title)
+    if not line_clauses or not title_clauses:
+        return False
+    if set(line_clauses) <= set(title_clauses):
+        return True  # 副题 alone
+    # 主题，more words — when the next line is the headline's other part
+    return bool(following) and line_clauses[0] == title_clauses[0] \
+        and set(_clauses(following)) <= set(title_clauses[1:])
+
+
+_DECK_LINES = 4  # a deck has at most this many lines above the text
+# What a short line above the text is when it is no deck line: a byline or dateline.
+_NOT_DECK = re.compile(r"[。！？!?]|记者|通讯员|[讯电]\s*[（(]?|报道|摄|^\s*[（(]")
+
+
+def _deck(runs: list[Run], title: str | None) -> int:
+    """How many lines at the body's start are the headline's deck: short
+    lines without a full stop (主题 / 副题 / 引题), one of which repeats
+    part of the headline."""
+    count = 0
+    while count < min(_DECK_LINES, len(runs)) and char_len(runs[count].text) <= _SUBTITLE_MAX \
+            and not _NOT_DECK.search(runs[count].text):
+        count += 1
+    repeats = any(_is_subtitle(run.text, title, runs[i + 1].text if i + 1 < len(runs) else None)
+                  for i, run in enumerate(runs[:count])) if title else False
+    # The text itself must follow, or the "deck" is all there is.
+    return count if repeats and count < len(runs) else 0
+
+
+def _drop_lines(node, title: str | None) -> None:
+    """Breadcrumbs, pagers and hotline boxes anywhere in the body, and deck
+    lines at its start when one of them repeats the headline."""
+    runs = runs_of(node)
+    deck = _deck(runs, title)
+    for index, run in enumerate(runs):
+        block = run.block
+        if block is node or block.getparent() is None or char_len(run.text) > 200:
+            continue
+        following = runs[index + 1].text if index + 1 < len(runs) else None
+        repeats = index < deck or (index < 3 and title and _is_subtitle(run.text, title, following))
+        if (repeats or _NOT_ARTICLE.search(run.text)) and len(runs_of(block)) == 1:
+            drop(block)
+
+
+def clean(nodes: list, drop_blocks: list, title: str | None = None) -> None:
+    """Remove noise inside the body nodes, plus `drop_blocks` (the headline,
+    label lines and related lists when the body holds them)."""
     for block in drop_blocks:
         if block is not None and block.getparent() is not None and block not in nodes:
             drop(block)
     for node in nodes:
+        _drop_lines(node, title)
         stats = _stats(runs_of(node), score=False)
         total = stats[node].chars if node in stats else 0
         for el in list(node.iterdescendants()):

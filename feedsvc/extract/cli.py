@@ -1,8 +1,9 @@
 """Command line for automatic extraction: `feedsvc extract PATH_OR_URL`
-and `feedsvc recipe suggest URL_OR_PATH`. Registered by feedsvc.cli.
+and `feedsvc recipes suggest URL_OR_PATH`. Registered by feedsvc.cli.
 
-A URL goes through the same fetcher (limits, user agent, charset from the
-HTTP header) as sources do; a path is read as the bytes a fetch returns."""
+A URL goes through the same fetcher and fetch settings (timeouts, sizes,
+user agent, allowed networks; charset from the HTTP header) as sources do;
+a path is read as the bytes a fetch returns."""
 
 from __future__ import annotations
 
@@ -12,6 +13,25 @@ from pathlib import Path
 import click
 
 from feedsvc.errors import FeedsvcError
+from feedsvc.models import DEFAULT_ZONE_NAME
+
+
+def known_outlets():
+    """The shipped outlet directory plus the file FEEDSVC_EXTRACT_OUTLETS_FILE names."""
+    import os
+
+    from feedsvc.config import ENV_PREFIX, from_environment, from_file
+    from feedsvc.parsers.outlet_names import OutletFileError, load_outlets
+
+    try:
+        settings = {**from_file(os.environ.get(f"{ENV_PREFIX}CONFIG")), **from_environment()}
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    path = settings.get("EXTRACT_OUTLETS_FILE")
+    try:
+        return load_outlets([path] if path else [])
+    except OutletFileError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _is_url(target: str) -> bool:
@@ -25,9 +45,14 @@ def load_target(target: str) -> tuple[bytes, str | None, str | None]:
             return Path(target).read_bytes(), None, None
         except OSError as exc:
             raise click.ClickException(f"cannot read {target}: {exc.strerror or exc}") from None
-    from feedsvc.fetch import FetchSettings, fetch_page, make_client
+    from feedsvc.config import load_settings
+    from feedsvc.fetch import fetch_page, make_client
+    from feedsvc.runtime import fetch_settings
 
-    settings = FetchSettings()
+    try:  # the service's own: allowed networks, user agent, limits
+        settings = fetch_settings(load_settings())
+    except ValueError as exc:
+        raise click.ClickException(f"bad setting: {exc}") from None
     with make_client(settings) as client:
         try:
             page = fetch_page(client, target, settings)
@@ -39,7 +64,7 @@ def load_target(target: str) -> tuple[bytes, str | None, str | None]:
 @click.command("extract")
 @click.argument("target", metavar="PATH_OR_URL")
 @click.option("--url", "page_url", help="Address of a saved page, for its canonical URL and links.")
-@click.option("--timezone", "zone_name", default="Asia/Shanghai", show_default=True,
+@click.option("--timezone", "zone_name", default=DEFAULT_ZONE_NAME, show_default=True,
               help="Zone for times the page writes without one.")
 @click.option("--listing", is_flag=True, help="Print the page's listing entries instead of an article.")
 def extract_command(target: str, page_url: str | None, zone_name: str, listing: bool) -> None:
@@ -62,18 +87,13 @@ def extract_command(target: str, page_url: str | None, zone_name: str, listing: 
             result = [{"title": e.title, "link": e.link, "summary": e.summary, "outlet": e.outlet,
                        "date": iso(e.published)} for e in entries]
         else:
-            result = extract_page(data, url, zone=zone, charset=charset).as_json()
+            result = extract_page(data, url, zone=zone, charset=charset, outlets=known_outlets()).as_json()
     except FeedsvcError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
-@click.group("recipe")
-def recipe_group() -> None:
-    """Write recipes."""
-
-
-@recipe_group.command("suggest")
+@click.command("suggest")
 @click.argument("target", metavar="URL_OR_PATH")
 @click.option("--url", "page_url", help="Address of a saved page.")
 def recipe_suggest(target: str, page_url: str | None) -> None:
@@ -82,6 +102,6 @@ def recipe_suggest(target: str, page_url: str | None) -> None:
 
     data, fetched_url, charset = load_target(target)
     try:
-        click.echo(suggest_recipe(data, page_url or fetched_url, charset=charset), nl=False)
+        click.echo(suggest_recipe(data, page_url or fetched_url, charset=charset, outlets=known_outlets()), nl=False)
     except FeedsvcError as exc:
         raise click.ClickException(str(exc)) from None

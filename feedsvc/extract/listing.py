@@ -28,8 +28,8 @@ _MIN_SUMMARY = 30
 _CHROME = re.compile(r"\bnav|menu|header|footer|breadcrumb|crumb|copyright|friend|toolbar|topbar|login|pagination"
                      r"|pager|\bpage-?nav|\btabs?\b|sitemap")
 _CHROME_TAGS = {"nav", "header", "footer"}
-_RELATED = re.compile(r"相关|延伸阅读|推荐阅读|猜你喜欢|更多新闻|相关新闻|相关阅读|相关文章|related|read more|more stories"
-                      r"|more on this|xgxw|xgwz|relate|xiangguan|tuijian", re.I)
+# Hot lists (点击排行, 热点, 热门) repeat headlines from all over the site.
+_HOT = re.compile(r"排行|热点|热门|热读|热榜|点击榜|top\s*\d+|most (?:read|popular)|hot\b|ranking|paihang|redian", re.I)
 
 
 @dataclass
@@ -127,19 +127,22 @@ def entries(groups: list[Group], base: str, zone: tzinfo, now: datetime | None) 
     return tuple(found.values())
 
 
-def _heading_before(container) -> str:
-    """Text just before a list: its own heading (相关新闻) or the box's."""
+def own_groups(groups: list[Group]) -> list[Group]:
+    """The listings that are the page's own: hot lists go, unless there is
+    nothing else (a channel called 热点 lists its own news)."""
+    own = [g for g in groups if not _HOT.search(_box_heading(g.container))]
+    return own or groups
+
+
+def _box_heading(container) -> str:
+    """A list's own heading and its box's: a short line just before it
+    (not the end of a neighbouring list), and the class names."""
     texts = []
     for el in (container, container.getparent()):
         if el is None:
             continue
         prev = el.getprevious()
-        if prev is not None and isinstance(prev.tag, str):
-            texts.append(squash(prev.text_content())[-40:])
+        if prev is not None and isinstance(prev.tag, str) and weighted_len(squash(prev.text_content())) <= 24:
+            texts.append(squash(prev.text_content()))
         texts.append(class_id(el))
     return " ".join(texts)
-
-
-def related_groups(groups: list[Group]) -> list[Group]:
-    """Listings on an article page that say they are related reading."""
-    return [g for g in groups if _RELATED.search(_heading_before(g.container))]

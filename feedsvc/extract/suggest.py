@@ -13,11 +13,14 @@ from datetime import tzinfo
 from urllib.parse import urlsplit
 
 from feedsvc.extract.analysis import Analysis, analyse
-from feedsvc.extract.tree import runs_of
-from feedsvc.parsers.dom import select
+from feedsvc.extract.tree import runs_of, weighted_len
+from feedsvc.parsers.dom import link_of, load_document, select, select_one
+from feedsvc.models import DEFAULT_ZONE_NAME
 
 _IDENT = re.compile(r"^[A-Za-z_][\w-]*$")
 _LISTING_MIN_ENTRIES = 8  # an index page lists many headlines and has little prose
+_ARTICLE_PARAGRAPHS = 3  # paragraphs outside any list that make a page an article
+_SENTENCE_END = re.compile(r"[。！？]|[.!?](?:\s|$)")
 
 
 def _step(el) -> str:
@@ -78,36 +81,118 @@ def _listing_lines(root, group, table: str) -> list[str]:
     return lines
 
 
+def _exactly(root, selector: str | None, wanted: list) -> bool:
+    return bool(selector) and select(root, selector) == wanted
+
+
+def _shape(items: list) -> str | None:
+    """tag.class for what every item shares (ty-card beside ty-card ty-card-type2)."""
+    if len({item.tag for item in items}) != 1:
+        return None
+    common = set.intersection(*({c for c in (item.get("class") or "").split() if _IDENT.match(c)} for item in items))
+    first = [c for c in (items[0].get("class") or "").split() if c in common]
+    return items[0].tag + "".join(f".{c}" for c in first[:2])
+
+
+def _block_items(root, block, raw=None) -> str | None:
+    """A selector matching exactly the block's items, nothing around them
+    (nor, on the page as fetched, a hidden copy of them)."""
+    items = [item for item, _ in block.items]
+    if not items or any(item is None for item in items):
+        return None  # a <br> list has no element per item
+    parents = {id(item.getparent()): item.getparent() for item in items}
+    shapes = {_step(item) for item in items}
+    if len(shapes) > 1 and _shape(items):
+        shapes = {_shape(items)}
+    candidates = []
+    if len(shapes) == 1:
+        shape = shapes.pop()
+        for holder in ([*parents.values()] if len(parents) == 1 else []) + [block.container]:
+            container = selector_for(root, holder)
+            if container:
+                candidates += [f"{container} > {shape}", f"{container} {shape}"]
+    candidates.append(selector_for(root, items[0], many=True))
+    return next((c for c in candidates if _exactly(root, c, items)
+                 and (raw is None or len(select(raw, c)) == len(items))), None)
+
+
+def _title_in_item(blocks) -> str | None:
+    """A selector that finds each item's title link first."""
+    pairs = [pair for block in blocks for pair in block.items]
+    first = pairs[0][1]
+    parent = first.getparent()
+    options = ["a", f"{parent.tag} > a", f"{_step(parent)} > a", f"{_step(parent)} a", _step(first)]
+    for option in options:
+        if all(select(item, option) and select(item, option)[0] is a for item, a in pairs):
+            return option
+    return None
+
+
+def _related_lines(root, raw, blocks) -> list[str]:
+    """[related] for exactly the items of the blocks the extractor chose
+    that a selector can name, or nothing: an item selector that also
+    matches a sidebar is worse than none. Checked on the page as fetched
+    (`raw`), where hidden copies are still in the tree."""
+    blocks = [block for block in blocks if _block_items(root, block, raw)]
+    if not blocks:
+        return []
+    item = ", ".join(dict.fromkeys(_block_items(root, block, raw) for block in blocks))
+    title = _title_in_item(blocks)
+    wanted = [a.get("href") for block in blocks for _, a in block.items]
+    if not title or [link_of(select_one(el, title)) for el in select(raw, item)] != wanted:
+        return []
+    return ["[related]", f"item = {_toml(item)}", f"title = {_toml(title)}"]
+
+
+def _is_listing(analysis: Analysis) -> bool:
+    """A channel page: a list of headlines and almost no prose of its own.
+    Paragraphs inside lists (an item's summary) do not count; an article
+    has several paragraphs outside any list, however long its related list."""
+    related = {id(block.container) for block in analysis.related}
+    top = next((g for g in analysis.groups if id(g.container) not in related), None)
+    if top is None or len(top.items) < _LISTING_MIN_ENTRIES // 2:
+        return False
+    in_lists = set()
+    for group in analysis.groups:
+        in_lists.update(group.container.iter())
+    dated = analysis.date_run.block not in in_lists if analysis.date_run is not None \
+        else analysis.extracted.published is not None
+    if dated and analysis.title_run is not None and analysis.title_run.block not in in_lists:
+        return False  # a headline with its own date line: an article, however short
+    paragraphs = sum(1 for run in runs_of(analysis.root) if run.link_chars == 0 and weighted_len(run.text) >= 60
+                     and _SENTENCE_END.search(run.text) and run.block not in in_lists)
+    return paragraphs < _ARTICLE_PARAGRAPHS
+
+
 def suggest_recipe(data: bytes, url: str | None = None, *, zone: tzinfo | None = None,
-                   charset: str | None = None) -> str:
+                   charset: str | None = None, outlets=None) -> str:
     """TOML text of a draft recipe for the page in `data`."""
     from feedsvc.extract import DEFAULT_ZONE
 
-    analysis = analyse(data, url, zone or DEFAULT_ZONE, charset, None, keep_tree=True)
+    analysis = analyse(data, url, zone or DEFAULT_ZONE, charset, None, keep_tree=True, known=outlets)
     root, page = analysis.root, analysis.extracted
     host = urlsplit(page.url or url or "").hostname or "example"
     # An index page's "body" is its list of headlines.
-    top = analysis.groups[0] if analysis.groups else None
-    is_listing = top is not None and len(top.items) >= _LISTING_MIN_ENTRIES // 2 and any(
-        top.container is node or top.container in set(node.iterdescendants()) for node in analysis.body_nodes)
+    is_listing = _is_listing(analysis)
     kind = "listing_page" if is_listing else "article_page"
     lines = [
-        "# Draft recipe written by `feedsvc recipe suggest`: check every selector,",
-        "# then save it into feeds/ (see the README's Recipes section).",
+        "# Draft recipe written by `feedsvc recipes suggest`: check every selector,",
+        "# then save it into feeds/ (see docs/recipes.md).",
         f"id = {_toml(re.sub(r'[^a-z0-9_-]+', '-', host.lower()).strip('-')[:64] or 'site')}",
-        f"name = {_toml(page.title if not is_listing else host)}",
+        f"name = {_toml(page.title if page.title and not is_listing else host)}",
         f'kind = "{kind}"',
         f"start_urls = [{_toml(page.url or url or 'https://' + host + '/')}]",
-        f'timezone = "{getattr(zone, "key", "Asia/Shanghai")}"',
+        f'timezone = "{getattr(zone, "key", DEFAULT_ZONE_NAME)}"',
     ]
     if page.language:
         lines.append(f"language = {_toml(page.language)}")
     if is_listing:
         lines += ["follow_links = false  # set true once [article] selectors are added", ""]
-        lines += _listing_lines(root, analysis.groups[0], "listing")
+        related = {id(block.container) for block in analysis.related}
+        top = next(g for g in analysis.groups if id(g.container) not in related)
+        lines += _listing_lines(root, top, "listing")
         return "\n".join(lines) + "\n"
     lines += ["", "[article]", *_field_lines(root, analysis)]
-    if analysis.related:
-        related = _listing_lines(root, analysis.related[0], "related")
-        lines += ["", *related] if related else []
+    related = _related_lines(root, load_document(data, url or "page", charset), analysis.related)
+    lines += ["", *related] if related else []
     return "\n".join(lines) + "\n"

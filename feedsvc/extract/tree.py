@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from feedsvc.parsers.text import squash
+from feedsvc.parsers.text import char_len, squash
 
 # Never text of the page: code, styling, widgets.
 SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "select", "textarea", "svg", "canvas", "object",
@@ -35,15 +35,6 @@ def weighted_len(text: str) -> int:
     """Length for scoring: non-space characters, CJK ones counting double."""
     bare = _SPACE.sub("", text)
     return len(bare) + len(_CJK.findall(bare))
-
-
-def char_len(text: str) -> int:
-    return len(_SPACE.sub("", text))
-
-
-def is_cjk_text(text: str) -> bool:
-    bare = _SPACE.sub("", text)
-    return bool(bare) and len(_CJK.findall(bare)) * 3 >= len(bare)
 
 
 @dataclass

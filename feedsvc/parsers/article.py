@@ -10,7 +10,8 @@ from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.parsers.dom import absolute_http, canonical_url, element_text, load_document, select, select_one, text_of, time_text
 from feedsvc.parsers.sanitize import BODY_ATTRIBUTES, BODY_TAGS, clean_html, inner_html
 from feedsvc.parsers.listing import check_required, extract_entries
-from feedsvc.parsers.text import shorten, split_names, squash, strip_label
+from feedsvc.parsers.labels import author_of, editors_of, outlet_of, own_part
+from feedsvc.parsers.text import shorten, squash
 from feedsvc.recipes import ArticleSelectors, ListingSelectors
 
 # Deck lines and subheads are often whole-paragraph bold; the lead is the
@@ -76,13 +77,14 @@ def parse_article(
     if not title:
         raise RecipeMismatch(url, f"no title matched selector {selectors.title!r}")
     body_html, body_text, lead, image = _body(root, selectors.body, canonical)
-    editors = tuple(name for el in select(root, selectors.editors) for name in split_names(element_text(el)))
+    editors = tuple(name for el in select(root, selectors.editors) for name in editors_of(element_text(el)))
     article = Article(
         url=canonical,
         title=title,
-        outlet=strip_label(text_of(root, selectors.outlet)),
-        author=strip_label(text_of(root, selectors.author)),
-        published=parse_timestamp(time_text(select_one(root, selectors.published)), zone),
+        # One line often holds outlet, author and time: each field takes its own part.
+        outlet=outlet_of(text_of(root, selectors.outlet)),
+        author=author_of(text_of(root, selectors.author)),
+        published=parse_timestamp(own_part(time_text(select_one(root, selectors.published)), "published"), zone),
         summary=shorten(text_of(root, selectors.summary) if selectors.summary else lead),
         body_html=body_html,
         body_text=body_text,

@@ -4,15 +4,24 @@ A page's time without a zone is local to the recipe's zone. A page that
 gives only a date keeps day precision, so nobody later mistakes the
 00:00 we show for a real time. Forms without a year (`10月23日`,
 `10-23 07:55`) or relative ones (`昨天 07:55`, `3小时前`) are read against
-`now` in the recipe's zone; a month-day later than today is last year's."""
+`now` in the recipe's zone; a month-day later than today is last year's.
+
+Whatever the text says, reading it never raises: a time past what a
+datetime holds comes out as feedsvc.times.FAR_PAST or FAR_FUTURE, and the
+store's door (feedsvc.times.plausible) turns away those and every other
+time outside the plausible window. A zone's old local mean time is never
+attached: its modern whole-minute offset is."""
 
 from __future__ import annotations
 
+import calendar
 import re
+import time as clock_time
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
 from feedsvc.models import Timestamp
+from feedsvc.times import FAR_FUTURE, FAR_PAST, in_zone, shifted
 
 _TIME = r"(?:[\sT]*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 _NUMERIC = re.compile(
@@ -34,7 +43,7 @@ def _from_iso(text: str, zone: tzinfo) -> Timestamp | None:
     except ValueError:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
+        value = in_zone(value, zone)
     return Timestamp(value, "second")
 
 
@@ -43,11 +52,11 @@ def _at(day: date, match: re.Match, zone: tzinfo) -> Timestamp | None:
     parts = {k: int(v) for k, v in match.groupdict().items() if v is not None and k in ("H", "M", "S")}
     try:
         if "H" not in parts:
-            return Timestamp(datetime.combine(day, time(), tzinfo=zone), "day")
+            return Timestamp(in_zone(datetime.combine(day, time()), zone), "day")
         clock = time(parts["H"], parts["M"], parts.get("S", 0))
     except ValueError:  # 25:61 and friends
         return None
-    return Timestamp(datetime.combine(day, clock, tzinfo=zone), "second")
+    return Timestamp(in_zone(datetime.combine(day, clock), zone), "second")
 
 
 def _from_numeric(match: re.Match, zone: tzinfo) -> Timestamp | None:
@@ -79,13 +88,24 @@ def _from_words(text: str, zone: tzinfo, now: datetime) -> Timestamp | None:
     match = _AGO.search(text)
     if match:
         unit = match["unit"]
-        value = local_now - int(match["n"]) * _AGO_UNITS[unit]
+        value = _ago(local_now, match["n"], _AGO_UNITS[unit])
+        if value is FAR_PAST:
+            return Timestamp(value, "day" if unit in ("天", "周", "个月") else "second")
         if unit in ("天", "周", "个月"):  # "3 days ago" names a day, not a moment
-            return Timestamp(datetime.combine(value.date(), time(), tzinfo=zone), "day")
-        return Timestamp(value.replace(microsecond=0), "second")
+            return Timestamp(in_zone(datetime.combine(value.date(), time()), zone), "day")
+        return Timestamp(in_zone(value.replace(tzinfo=None, microsecond=0), zone), "second")
     if _JUST_NOW.search(text):
         return Timestamp(local_now.replace(microsecond=0), "second")
     return None
+
+
+def _ago(now: datetime, count: str, unit: timedelta) -> datetime:
+    if len(count) > 9:  # more units than any datetime reaches back
+        return FAR_PAST
+    try:
+        return shifted(now, -int(count) * unit)
+    except OverflowError:  # the product is past what a timedelta holds
+        return FAR_PAST
 
 
 def _from_rfc2822(text: str, zone: tzinfo) -> Timestamp | None:
@@ -94,8 +114,16 @@ def _from_rfc2822(text: str, zone: tzinfo) -> Timestamp | None:
     except (TypeError, ValueError, IndexError):
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
+        value = in_zone(value, zone)
     return Timestamp(value, "second")
+
+
+def from_utc_struct(parsed: clock_time.struct_time) -> Timestamp:
+    """A UTC struct_time, as feedparser gives, whatever its year."""
+    try:
+        return Timestamp(datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc), "second")
+    except (OverflowError, ValueError, OSError):
+        return Timestamp(FAR_PAST if parsed.tm_year < 1970 else FAR_FUTURE, "second")
 
 
 def parse_timestamp(text: str | None, zone: tzinfo, now: datetime | None = None) -> Timestamp | None:
@@ -122,3 +150,40 @@ def parse_timestamp(text: str | None, zone: tzinfo, now: datetime | None = None)
 
 def utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
+
+
+# Relative times as traditional-script pages write them (8 小時前).
+_TRADITIONAL = str.maketrans({"時": "时", "鐘": "钟", "個": "个", "週": "周"})
+_NEAR_AFTER = timedelta(days=92)  # how long after an article a related item may still be dated
+
+
+def parse_near(text: str | None, zone: tzinfo, around: datetime | None, now: datetime | None = None) -> Timestamp | None:
+    """A date written beside a link on a page dated `around` (an item of a
+    related list). A full date reads as `parse_timestamp` reads it. A month
+    and day without a year take `around`'s year, and the year before only
+    when that would put the item more than about three months after
+    `around`: lists are refreshed after the article is written, so an item
+    dated a little after it is normal. Relative phrases (今天 08:00,
+    3小时前) are read against `now`."""
+    if not text or not text.strip():
+        return None
+    text = text.strip().translate(_TRADITIONAL)
+    if around is None or _NUMERIC.search(text):
+        return parse_timestamp(text, zone, now)
+    now = now or datetime.now(timezone.utc)
+    found = _from_words(text, zone, now)
+    if found:
+        return found
+    match = _MONTH_DAY.search(text)
+    if not match:
+        return None
+    month, day_of_month = int(match["m"]), int(match["d1"] or match["d2"])
+    anchor = around.astimezone(zone).date() if around.tzinfo else around.date()
+    for year in (anchor.year, anchor.year - 1):
+        try:
+            day = date(year, month, day_of_month)
+        except ValueError:  # 02-29 outside a leap year, 13-01
+            continue
+        if day - anchor <= _NEAR_AFTER:
+            return _at(day, match, zone)
+    return None

@@ -6,13 +6,12 @@ store as scraped ones."""
 
 from __future__ import annotations
 
-import calendar
 import io
 from html import escape, unescape
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 
 import feedparser
 import nh3
@@ -20,7 +19,7 @@ import nh3
 from feedsvc.encoding import charset_from_content_type, detect_encoding, normalize_encoding
 from feedsvc.errors import ParseError
 from feedsvc.models import Article, Timestamp
-from feedsvc.parsers.dates import parse_timestamp
+from feedsvc.parsers.dates import from_utc_struct, parse_timestamp
 from feedsvc.parsers.sanitize import clean_fragment
 from feedsvc.parsers.text import shorten, squash
 from feedsvc.urls import absolute_http
@@ -79,10 +78,17 @@ def _article(link: str | None, title: str | None, summary_html: str | None, body
 
 
 def _timestamp(entry) -> Timestamp | None:
-    for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+    for key in ("published", "updated"):
+        parsed = entry.get(f"{key}_parsed")
         if parsed:
-            return Timestamp(datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc), "second")
+            return from_utc_struct(parsed)
+        # A date feedparser gave up on (an RSS date of year 9999 at -12:00
+        # is past its range): the date reader's turn, so the store's door
+        # sees it and says so rather than the time silently vanishing.
+        raw = entry.get(key)
+        found = parse_timestamp(raw, timezone.utc) if isinstance(raw, str) else None
+        if found:
+            return found
     return None
 
 

@@ -10,7 +10,8 @@ from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.parsers.dom import (
     absolute_http, canonical_url, element_text, link_of, load_document, select, select_one, text_of, time_text,
 )
-from feedsvc.parsers.text import shorten, strip_label, strip_more_link
+from feedsvc.parsers.labels import outlet_of, own_part
+from feedsvc.parsers.text import shorten, strip_more_link
 from feedsvc.recipes import ListingSelectors
 
 
@@ -26,8 +27,8 @@ def _entry(element, selectors: ListingSelectors, base: str, zone: tzinfo) -> Lis
         link=link,
         href=href.strip(),
         summary=shorten(strip_more_link(text_of(element, selectors.summary))),
-        outlet=strip_label(text_of(element, selectors.outlet)),
-        published=parse_timestamp(time_text(select_one(element, selectors.date)), zone),
+        outlet=outlet_of(text_of(element, selectors.outlet)),
+        published=parse_timestamp(own_part(time_text(select_one(element, selectors.date)), "published"), zone),
     )
 
 

@@ -12,28 +12,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from feedsvc.models import StoredItem
-from feedsvc.render.json import JSON_TYPE, json_document, json_item
-from feedsvc.render.meta import ATOM_TYPE, RSS_TYPE, FeedMeta, feed_updated
-from feedsvc.render.xml import atom_document, atom_entry, rss_document, rss_item
+from feedsvc.render.formats import FORMATS
+from feedsvc.render.meta import FeedMeta, feed_updated, rendered_or_none
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Format:
-    media_type: str
-    entry: Callable[[StoredItem, FeedMeta], bytes]
-    document: Callable[[FeedMeta, datetime, Sequence[bytes]], bytes]
-
-
-FORMATS = {
-    "atom": Format(ATOM_TYPE, atom_entry, atom_document),
-    "rss": Format(RSS_TYPE, rss_item, rss_document),
-    "json": Format(JSON_TYPE, json_item, lambda meta, _updated, entries: json_document(meta, entries)),
-}
 
 
 @dataclass
@@ -91,7 +75,9 @@ def render_feed(fmt: str, meta: FeedMeta, entries: Sequence[tuple[object, Stored
             parts.append(reused[ref.seq])
             cache.stats.reused += 1
             continue
-        fragment = spec.entry(item, meta)
+        fragment = rendered_or_none(lambda one: spec.entry(one, meta), item, fmt)
+        if fragment is None:
+            continue  # left out, and rendered again (and left out) next time: it is rare
         cache.put(key(ref), fragment)
         cache.stats.rendered += 1
         parts.append(fragment)

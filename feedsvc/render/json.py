@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 
 from feedsvc.models import StoredItem
-from feedsvc.render.meta import FeedMeta, local_time
+from feedsvc.render.meta import FeedMeta, local_time, rendered_or_none
 
 JSON_TYPE = "application/feed+json"
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -62,4 +62,5 @@ def json_document(meta: FeedMeta, entries: Sequence[bytes]) -> bytes:
 
 
 def render_json(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
-    return json_document(meta, [json_item(i, meta) for i in items])
+    found = (rendered_or_none(lambda item: json_item(item, meta), i, "json") for i in items)
+    return json_document(meta, [entry for entry in found if entry is not None])

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from feedsvc.models import StoredItem
+from feedsvc.models import DEFAULT_ZONE, StoredItem
+from feedsvc.times import EARLIEST, as_utc, shown_in
 
 # Categories carrying the outlet (来源) name use this scheme, so readers and
 # tests can tell them from any other category.
 OUTLET_SCHEME = "tag:feedsvc,2026:outlet"
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
 
@@ -36,13 +40,59 @@ class FeedMeta:
     stylesheet_url: str | None = None  # XSLT that shows Atom/RSS as a page in browsers
 
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_LOGGED_MAX = 4096
+
+
+class UnshowableTime(ValueError):
+    """A stored time that cannot be written in its source's zone."""
+
+
 def local_time(value: datetime, item: StoredItem, meta: FeedMeta) -> datetime:
-    return value.astimezone(meta.zones.get(item.source_id, DEFAULT_ZONE)).replace(microsecond=0)
+    shown = shown_in(value, meta.zones.get(item.source_id, DEFAULT_ZONE))
+    if shown is None:
+        raise UnshowableTime(f"{value.isoformat()} cannot be shown in the source's zone")
+    return shown
 
 
-def feed_updated(items: Sequence[StoredItem]) -> datetime:
-    """Newest change among the items shown."""
-    return max((i.updated for i in items), default=datetime(1970, 1, 1, tzinfo=timezone.utc)).replace(microsecond=0)
+def feed_updated(items: Iterable[StoredItem]) -> datetime:
+    """Newest change among the items shown (those whose time converts)."""
+    times = (as_utc(i.updated) for i in items)
+    return max((t for t in times if t is not None), default=EARLIEST).replace(microsecond=0)
+
+
+class _Logged:
+    """Items already logged as unrenderable: each is logged once, not on
+    every request that renders its feed."""
+
+    def __init__(self):
+        self._seen: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, key) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = True
+            while len(self._seen) > _LOGGED_MAX:
+                self._seen.popitem(last=False)
+            return True
+
+
+_logged = _Logged()
+
+
+def rendered_or_none(render: Callable[[StoredItem], T], item: StoredItem, what: str) -> T | None:
+    """`render(item)`, or None when it fails: one stored value must not
+    take a whole feed (or page) down. The item is left out and logged once."""
+    try:
+        return render(item)
+    except Exception as exc:  # noqa: BLE001 - any failure of one item is that item's
+        if _logged.first_time((what, item.guid, item.seq, item.updated)):
+            log.warning("item_left_out what=%s guid=%s source=%s error_kind=%s error=%s", what, item.guid,
+                        item.source_id, type(exc).__name__, exc)
+        return None
 
 
 def image_type(url: str) -> str:

@@ -17,7 +17,8 @@ from lxml import etree
 
 from feedsvc import __version__
 from feedsvc.models import StoredItem
-from feedsvc.render.meta import ATOM_TYPE, OUTLET_SCHEME, RSS_TYPE, FeedMeta, feed_updated, image_type, local_time
+from feedsvc.render.meta import (ATOM_TYPE, OUTLET_SCHEME, RSS_TYPE, FeedMeta, feed_updated, image_type, local_time,
+                                 rendered_or_none)
 from feedsvc.xmlchars import strip_invalid
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -175,9 +176,14 @@ def rss_document(meta: FeedMeta, updated: datetime, entries: Sequence[bytes]) ->
     return _spliced(_with_stylesheet(head, meta), RSS_END, entries)
 
 
+def _entries(render, meta: FeedMeta, items: Sequence[StoredItem], what: str) -> list[bytes]:
+    found = (rendered_or_none(lambda item: render(item, meta), i, what) for i in items)
+    return [entry for entry in found if entry is not None]
+
+
 def render_atom(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
-    return atom_document(meta, feed_updated(items), [atom_entry(i, meta) for i in items])
+    return atom_document(meta, feed_updated(items), _entries(atom_entry, meta, items, "atom"))
 
 
 def render_rss(meta: FeedMeta, items: Sequence[StoredItem]) -> bytes:
-    return rss_document(meta, feed_updated(items), [rss_item(i, meta) for i in items])
+    return rss_document(meta, feed_updated(items), _entries(rss_item, meta, items, "rss"))

@@ -7,11 +7,10 @@ from flask import Flask, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from feedsvc.auth import parse_networks
 from feedsvc.feedcache import FeedCache, VersionWatcher
 from feedsvc.render import FragmentCache
 from feedsvc.runtime import EXTENSION
-from feedsvc.web import admin, api, feeds, pages, security
+from feedsvc.web import admin, api, feeds, images, pages, security
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.fastpath import FeedFastPath
 from feedsvc.web.state import (ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, RENDER_LIMITER, STORE_RETRY_AFTER_SECONDS,
@@ -19,26 +18,29 @@ from feedsvc.web.state import (ADMIN_LIMITER, FEED_CACHE, FRAGMENT_CACHE, RENDER
 
 
 def init_app(app: Flask) -> None:
-    store = app.extensions[EXTENSION].store
-    watcher = VersionWatcher(store.version, float(app.config["CACHE_CHECK_INTERVAL_SECONDS"]))
-    cache = app.extensions[FEED_CACHE] = FeedCache(watcher, int(app.config["FEED_CACHE_MAX_BYTES"]))
-    trusted = app.extensions[TRUSTED_PROXIES] = parse_networks(app.config["TRUSTED_PROXIES"])
-    app.extensions[ADMIN_LIMITER] = RateLimiter(float(app.config["ADMIN_RATE_LIMIT_PER_MINUTE"]),
-                                                int(app.config["ADMIN_RATE_LIMIT_BURST"]))
-    renders = app.extensions[RENDER_LIMITER] = RateLimiter(float(app.config["FEED_RENDER_RATE_PER_MINUTE"]),
-                                                           int(app.config["FEED_RENDER_BURST"]))
+    """Serve the service in `app.extensions` (see feedsvc.app.create_app)."""
+    service = app.extensions[EXTENSION]
+    settings = service.settings
+    watcher = VersionWatcher(service.store.version, settings["CACHE_CHECK_INTERVAL_SECONDS"])
+    cache = app.extensions[FEED_CACHE] = FeedCache(watcher, settings["FEED_CACHE_MAX_BYTES"])
+    trusted = app.extensions[TRUSTED_PROXIES] = settings["TRUSTED_PROXIES"]
+    app.extensions[ADMIN_LIMITER] = RateLimiter(settings["ADMIN_RATE_LIMIT_PER_MINUTE"],
+                                                settings["ADMIN_RATE_LIMIT_BURST"])
+    renders = app.extensions[RENDER_LIMITER] = RateLimiter(settings["FEED_RENDER_RATE_PER_MINUTE"],
+                                                           settings["FEED_RENDER_BURST"])
     security.init_app(app)
     for blueprint in (feeds.bp, pages.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
+    images.init_app(app)
     app.register_error_handler(UnicodeDecodeError, _undecodable_request)
     for error in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(error, _store_unavailable)
     app.extensions[FRAGMENT_CACHE] = FragmentCache()
     # Last, so it sits in front of everything Flask does for a request.
-    fast = app.wsgi_app = FeedFastPath(app.wsgi_app, cache, app.extensions[EXTENSION].metrics,
-                                       host_in_key=not app.config["BASE_URL"], render_limiter=renders,
+    fast = app.wsgi_app = FeedFastPath(app.wsgi_app, cache, service.metrics,
+                                       host_in_key=not settings["BASE_URL"], render_limiter=renders,
                                        trusted_proxies=trusted)
-    app.extensions[EXTENSION].metrics.watch_cache(
+    service.metrics.watch_cache(
         lambda: (cache.stats.hits, cache.stats.misses),
         lambda: {"bytes": cache.bytes, "entries": len(cache), "key_locks": cache.key_locks, "fast_answers": len(fast)})
 
@@ -55,5 +57,4 @@ def _store_unavailable(error) -> Response:
     # anything else must wait for it.
     response = Response("the store is unavailable; try again shortly\n", 503, mimetype="text/plain")
     response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response

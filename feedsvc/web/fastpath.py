@@ -36,6 +36,7 @@ from feedsvc.feedcache import FeedCache
 from feedsvc.metrics import Metrics
 from feedsvc.web.feeds import RENDER_LIMITED_BODY, metric_format
 from feedsvc.web.ratelimit import RateLimiter, client_key, retry_after_header
+from feedsvc.web.security import SHARED_HEADER
 from feedsvc.web.state import FEED_RESPONSE
 
 MAX_ENTRIES = 2048
@@ -123,7 +124,7 @@ class FeedFastPath:
             if wait:
                 start_response("429 Too Many Requests", [
                     ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(RENDER_LIMITED_BODY))),
-                    ("Retry-After", retry_after_header(wait)), ("Access-Control-Allow-Origin", "*")])
+                    ("Retry-After", retry_after_header(wait)), SHARED_HEADER])
                 self._metrics.observe_feed_request(metric_format(path), 429)
                 return [RENDER_LIMITED_BODY]
         return self._through_flask(key, environ, start_response)

@@ -14,26 +14,24 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.auth import client_address
 from feedsvc.feedcache import RenderedFeed
+from feedsvc.filtered_feed import query_feed_matching
 from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
-from feedsvc.render import (ATOM_TYPE, JSON_TYPE, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated,
-                            render_atom, render_feed, render_json, render_opml, render_rss)
-from feedsvc.runtime import runtime
+from feedsvc.render import ATOM_TYPE, FORMATS, OPML_TYPE, RSS_TYPE, FeedMeta, OpmlOutline, feed_updated, render_feed, render_opml
+from feedsvc.web.images import with_proxied_images
 from feedsvc.web.ratelimit import client_key, retry_after_header
 from feedsvc.web.state import (FEED_RESPONSE, RENDER_LIMITER, TRUSTED_PROXIES, base_url, feed_cache, fragment_cache,
-                               outlet_directory)
+                               outlet_directory, runtime)
 
 RENDER_LIMITED_BODY = b"too many feeds rendered for this client; retry later\n"
 
 bp = Blueprint("feeds", __name__)
 
-FORMATS = {"atom": (render_atom, ATOM_TYPE), "rss": (render_rss, RSS_TYPE), "json": (render_json, JSON_TYPE)}
 MAX_AGE_BOUNDS_SECONDS = (60, 3600)
+OPML_OUTLETS_MAX = 500
 
 
 def _text(status: int, message: str) -> Response:
-    response = Response(message.rstrip("\n") + "\n", status, mimetype="text/plain")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return Response(message.rstrip("\n") + "\n", status, mimetype="text/plain")
 
 
 @lru_cache(maxsize=2)
@@ -43,13 +41,18 @@ def _converter(config: str):
     return opencc.OpenCC(config)
 
 
-def _converted(items, convert: str | None, directory):
+def converted(items, convert: str | None, directory):
+    """Items with their text converted (`convert=t2s|s2t`) and their outlet
+    shown under its display name, as every feed and the API show them."""
     convert_text = _converter(convert).convert if convert else (lambda text: text)
-    return [replace(i, title=convert_text(i.title), summary=convert_text(i.summary) if i.summary else None,
-                    outlet=directory.display_name(i.outlet)) for i in items]
+    return with_proxied_images([replace(i, title=convert_text(i.title),
+                                        summary=convert_text(i.summary) if i.summary else None,
+                                        outlet=directory.display_name(i.outlet)) for i in items])
 
 
-def _max_age(source_ids) -> int:
+def max_age(source_ids) -> int:
+    """Cache-Control max-age for a response drawn from these sources: a
+    quarter of their shortest refresh interval, within the bounds."""
     recipes = runtime().recipes
     minutes = [recipes[s].refresh_interval_minutes for s in source_ids if s in recipes] or [
         r.refresh_interval_minutes for r in recipes.values()] or [60]
@@ -80,8 +83,12 @@ def _entries(fmt: str, feed_request, directory):
         reused[ref.seq] = fragment
         return False
 
-    pairs = runtime().store.query_feed(feed_request.items, lacking)
-    fresh = iter(_converted([item for _, item in pairs if item is not None], convert, directory))
+    if feed_request.items.patterns or feed_request.items.exclude_patterns:
+        pairs = query_feed_matching(runtime().store, feed_request.items,
+                                    current_app.config["FEED_REGEX_SCAN_MAX_ITEMS"])
+    else:
+        pairs = runtime().store.query_feed(feed_request.items, lacking)
+    fresh = iter(converted([item for _, item in pairs if item is not None], convert, directory))
     return [(ref, None if item is None else next(fresh)) for ref, item in pairs], reused, key
 
 
@@ -107,14 +114,14 @@ def _build(fmt: str, title: str, path_stem: str, feed_request, source_id: str | 
         author=single.name if single else site,
         language=languages.pop() if len(languages) == 1 else None,
         zones=rt.zones(),
-        formats=[(FORMATS[f][1], u) for f, u in urls.items()],
+        formats=[(FORMATS[f].media_type, u) for f, u in urls.items()],
         next_url=next_url,
         hub_url=current_app.config["WEBSUB_HUB"] or None,
         stylesheet_url=f"{base_url()}{url_for('static', filename='feed.xsl')}",
     )
     body = render_feed(fmt, meta, entries, reused, fragment_cache(), key)
-    return RenderedFeed(body, f"{FORMATS[fmt][1]}; charset=utf-8", feed_updated(items),
-                        _max_age([source_id] if source_id else [i.source_id for i in items]))
+    return RenderedFeed(body, f"{FORMATS[fmt].media_type}; charset=utf-8", feed_updated(items),
+                        max_age([source_id] if source_id else [i.source_id for i in items]))
 
 
 def _wants_page(content_type: str) -> bool:
@@ -148,7 +155,6 @@ def respond(rendered: RenderedFeed, cache_key=None) -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = rendered.max_age_seconds
     response.vary.add("Accept-Encoding")
-    response.headers["Access-Control-Allow-Origin"] = "*"
     if cache_key is not None:
         request.environ[FEED_RESPONSE] = (cache_key, rendered, body, metric_format(request.path))
     return response.make_conditional(request)
@@ -161,12 +167,14 @@ def _serve(filename: str, kind: str):
     rt = runtime()
     directory = outlet_directory()
     outlet = source_id = None
+    stem = request.path.rpartition(".")[0]
     if kind == "outlet":
         found = directory.resolve(name)
         if found is None:
-            known = "\n".join(f"  {o.name} ({o.slug})" for o in directory) or "  (none yet)"
-            return _text(404, f"unknown outlet {name!r}; known outlets:\n{known}")
-        outlet, title = found.name, found.name
+            return _text(404, f"unknown outlet {name[:80]!r}; known outlets: {directory.summary()}")
+        outlet, title = found.slug, found.name
+        # The feed names itself by its slug, however it was asked for.
+        stem = url_for("feeds.outlet_items", filename=f"{found.slug}.{fmt}").rpartition(".")[0]
     elif kind == "source":
         if name not in rt.recipes:
             return _text(404, f"unknown source {name!r}; known sources: {', '.join(sorted(rt.recipes))}")
@@ -183,7 +191,6 @@ def _serve(filename: str, kind: str):
     relative = any(v[-1:] in "smhdw" for k, v in args if k in ("since", "until"))
     # A relative window moves with the clock: let such entries age out.
     bucket = int(time.time() // 60) if relative else None
-    stem = request.path.rpartition(".")[0]
     key = (fmt, base_url(), request.path, tuple(args), bucket)
 
     def build() -> RenderedFeed:
@@ -247,10 +254,13 @@ def opml():
     def build() -> RenderedFeed:
         rt = runtime()
         home = f"{base_url()}{url_for('pages.index')}"
-        outlets = [OpmlOutline(o.name, f"{base_url()}{url_for('feeds.outlet_items', filename=o.name + '.atom')}",
-                               home, f"{o.count} items") for o in outlet_directory()]
+        # The outlets with the most items, at most OPML_OUTLETS_MAX: a reader
+        # imports the whole file, and /api/outlets pages through the rest.
+        biggest = sorted(outlet_directory(), key=lambda o: -o.count)[:OPML_OUTLETS_MAX]
+        outlets = [OpmlOutline(o.name, f"{base_url()}{url_for('feeds.outlet_items', filename=o.slug + '.atom')}",
+                               home, f"{o.count} items") for o in sorted(biggest, key=lambda o: o.name)]
         sources = [OpmlOutline(r.name, f"{base_url()}{url_for('feeds.source_items', filename=r.id + '.atom')}",
-                               r.start_urls[0]) for r in rt.recipes.values()]
+                               None if r.placeholders_filled else r.start_urls[0]) for r in rt.recipes.values()]
         created = datetime.now(timezone.utc)
         body = render_opml(current_app.config["SITE_TITLE"], created, [("Outlets", outlets), ("Sources", sources)])
         latest = max((o.latest for o in outlet_directory() if o.latest), default=created)

@@ -9,10 +9,14 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from feedsvc.auth import check_bearer
 from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from feedsvc.render.meta import DEFAULT_ZONE
-from feedsvc.runtime import runtime
-from feedsvc.web.feeds import FORMATS
-from feedsvc.web.state import STORE_RETRY_AFTER_SECONDS, base_url, outlet_directory, refused_recipes
+from feedsvc.models import DEFAULT_ZONE, StoredItem
+from feedsvc.render import FORMATS
+from feedsvc.render.meta import UnshowableTime, rendered_or_none
+from feedsvc.times import shown_in
+from feedsvc.web.state import STORE_RETRY_AFTER_SECONDS, base_url, outlet_directory, refused_recipes, runtime
+from feedsvc.outlets import OUTLETS_PAGE_SIZE
+from feedsvc.query import QueryError, parse_page
+from feedsvc.reading import describe_read_stats
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)
@@ -27,6 +31,7 @@ ERROR_WORDS = {
     "refused": "the address is not one feedsvc will open",
     "address_refused": "the site's address is on a private network, which is not allowed",
     "robots": "the site's robots.txt asks not to fetch this page",
+    "auth": "the site asks for a login: renew the recipe's cookies or headers",
     "parse": "the page could not be read",
     "recipe_mismatch": "the recipe no longer matches the page",
     "internal": "feedsvc itself failed (see its log)",
@@ -40,14 +45,40 @@ def _reload_recipes() -> None:
     runtime().reloader.check()
 
 
+@bp.app_template_filter("local_time")
+def local_time(value, zone, missing: str = "—", pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time on the page; `missing` when there is none, or when it
+    cannot be written in `zone` (a time stored by an older version)."""
+    shown = shown_in(value, zone) if value is not None else None
+    return shown.strftime(pattern) if shown is not None else missing
+
+
+def _when(item: StoredItem) -> str:
+    shown = shown_in(item.published or item.first_seen, DEFAULT_ZONE)
+    if shown is None:
+        raise UnshowableTime(f"{(item.published or item.first_seen).isoformat()} cannot be shown")
+    return shown.strftime("%Y-%m-%d" if item.precision == "day" else "%Y-%m-%d %H:%M")
+
+
 @bp.get("/")
 def index():
     rt = runtime()
+    try:
+        page = parse_page(request.args)
+    except QueryError as exc:
+        return Response(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
+    directory = outlet_directory()
     counts = rt.store.source_item_counts()
     sources = [s for s in rt.store.source_states() if s.id in rt.recipes]
-    return render_template("index.html", outlets=list(outlet_directory()), sources=sources, counts=counts,
+    shown = ((item, rendered_or_none(_when, item, "index")) for item in rt.store.query_items(limit=20))
+    # A page of outlets at a time, so the index stays small however many there are.
+    return render_template("index.html", outlets=directory.page(page), page=page, pages=directory.pages(),
+                           outlet_total=len(directory), outlet_first=(page - 1) * OUTLETS_PAGE_SIZE + 1,
+                           sources=sources, counts=counts,
+                           reading={s.id: describe_read_stats(s.read_stats) for s in sources},
                            recipes=rt.recipes, site_title=current_app.config["SITE_TITLE"],
-                           items=rt.store.query_items(limit=20), formats=FORMATS, error_words=ERROR_WORDS,
+                           items=[(item, when) for item, when in shown if when is not None], formats=FORMATS,
+                           error_words=ERROR_WORDS,
                            base=base_url(), zone=DEFAULT_ZONE, recipe_errors=refused_recipes())
 
 

@@ -21,6 +21,11 @@ HEADERS = {
     # Links lead to news sites: they need not learn where a reader found them.
     "Referrer-Policy": "no-referrer",
 }
+# Feeds, the OPML and the API are for any page's scripts to read, errors
+# included (so a script can show why): every answer under these paths says so.
+SHARED_PATHS = ("/feeds", "/api/")
+# The same, for answers made in front of Flask (the fast path's refusals).
+SHARED_HEADER = ("Access-Control-Allow-Origin", "*")
 # Longer than any feed URL with every filter set; granian takes targets far
 # longer, so the limit is kept here, under any server.
 MAX_TARGET_BYTES = 8192
@@ -80,14 +85,13 @@ def refuse_malformed_target() -> Response | None:
         return None
     status, message = problem
     if request.path.startswith("/api/"):  # the API's own error shape
-        response = Response(json.dumps({"error": message, "parameter": None}), status, mimetype="application/json")
-    else:
-        response = Response(message + "\n", status, mimetype="text/plain")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+        return Response(json.dumps({"error": message, "parameter": None}), status, mimetype="application/json")
+    return Response(message + "\n", status, mimetype="text/plain")
 
 
 def add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.path.startswith(SHARED_PATHS):
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -1,4 +1,5 @@
-"""Per-app state the web layer keeps in `app.extensions`."""
+"""Per-app state the web layer keeps in `app.extensions`: the service it
+serves and its caches."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import current_app
 from feedsvc.feedcache import FeedCache
 from feedsvc.outlets import OutletDirectory
 from feedsvc.render import FragmentCache
-from feedsvc.runtime import runtime
+from feedsvc.runtime import EXTENSION, Service
 
 FEED_CACHE = "feedsvc.feed_cache"
 FRAGMENT_CACHE = "feedsvc.fragment_cache"
@@ -20,6 +21,11 @@ ADMIN_LIMITER = "feedsvc.admin_limiter"
 RENDER_LIMITER = "feedsvc.render_limiter"
 # How long a client is asked to wait (Retry-After) when the store cannot be reached.
 STORE_RETRY_AFTER_SECONDS = 10
+
+
+def runtime() -> Service:
+    """The service this app serves."""
+    return current_app.extensions[EXTENSION]
 
 
 def feed_cache() -> FeedCache:
