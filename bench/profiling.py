@@ -51,7 +51,6 @@ LEAF_RULES = (
     ("feedsvc.parsers", ("feedsvc/parsers/",)),
     ("feedsvc.search (folding)", ("feedsvc/search.py",)),
     ("werkzeug/flask request and response handling", ("werkzeug/", "flask/")),
-    ("gunicorn (HTTP parsing, socket I/O)", ("gunicorn/",)),
     ("granian (Python side of the WSGI bridge)", ("granian/",)),
     ("feedsvc.web.fastpath (cached feed answers)", ("feedsvc/web/fastpath.py",)),
     ("prometheus_client (counting)", ("prometheus_client/",)),

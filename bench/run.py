@@ -4,7 +4,8 @@
     python -m bench --only serve     # one group (repeatable)
     python -m bench --profile        # also sample the hot paths with py-spy
 
-Groups: serve (Procfile web process vs nginx, wrk), regen (render after a
+Groups: serve (Procfile web process vs nginx, wrk), flood (a cached feed's
+reader under a flood of distinct queries, bench/flood.py), regen (render after a
 store change), ingest (article pages and feed entries parsed and stored),
 scale (queries at 10k/100k/1M items in SQLite, 10k/100k in PostgreSQL),
 memory (peak RSS of the web worker, taken during serve, and of the
@@ -27,7 +28,7 @@ if __package__ in (None, ""):  # run as bench/run.py
 
 from bench import common  # noqa: E402
 
-GROUPS = ("serve", "regen", "ingest", "scale", "memory")
+GROUPS = ("serve", "flood", "regen", "ingest", "scale", "memory")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -40,6 +41,10 @@ def run_group(name: str, args) -> dict:
         from bench import serve
 
         return serve.run(seconds=args.seconds, profile=args.profile)
+    if name == "flood":
+        from bench import flood
+
+        return flood.run(seconds=args.seconds)
     if name == "regen":
         from bench import regen
 
@@ -142,6 +147,9 @@ def targets(groups: dict) -> list[dict]:
     workers = _get(serve, "memory", "web_worker_peak_rss_mb")
     peak = max(w for w in workers if w) if workers else None
     add("web worker memory ≤ 150 MB", peak, 150, False, f"{peak} MB peak RSS")
+    flooded = _get(groups, "flood", "render_limited", "flooded", "p50_ms")
+    add("cached feed p50 under a 64-connection flood of distinct q= ≤ 5 ms", flooded, 5, False,
+        f"{flooded} ms (alone {_get(groups, 'flood', 'render_limited', 'unloaded', 'p50_ms')} ms)")
     return rows
 
 
@@ -215,6 +223,15 @@ def table(groups: dict) -> list[tuple[str, str, str]]:
                 rows.append(("scale", f"{backend} {int(size):,}: outlets(); size; load",
                              f"{e['outlets_directory']['median_ms']} ms; {e['bytes_per_item']:,} B/item; "
                              f"{e['load_seconds']} s"))
+    flood = groups.get("flood")
+    if flood:
+        for key, label in (("render_limited", "render limit (default)"), ("no_render_limit", "no render limit")):
+            case = flood[key]
+            rows.append(("flood", f"{label}: cached feed p50 / p99, alone → under the flood",
+                         f"{case['unloaded'].get('p50_ms')} / {case['unloaded'].get('p99_ms')} ms → "
+                         f"{case['flooded'].get('p50_ms')} / {case['flooded'].get('p99_ms')} ms"))
+            rows.append(("flood", f"{label}: the flood's own rate, refused (429)",
+                         f"{case['flood'].get('rps')} req/s, {case['flood'].get('non_2xx_3xx')} refused"))
     if serve and serve.get("memory"):
         m = serve["memory"]
         rows.append(("memory", "web worker peak RSS (serve run)",

@@ -123,8 +123,6 @@ def _start_bare(command: str, folder: Path, feeds: dict) -> tuple[subprocess.Pop
     """The same server command serving bench.bare_wsgi instead of feedsvc."""
     target = command.rsplit(" ", 1)[1]
     bare_command = command[: -len(target)] + "'bench.bare_wsgi:create_app'"
-    if "--factory" not in bare_command and "gunicorn" in bare_command:
-        bare_command = bare_command[: -len("'bench.bare_wsgi:create_app'")] + "'bench.bare_wsgi:create_app()'"
     served = {}
     for name, feed in feeds.items():
         (folder / f"bare-{name}.atom").write_bytes(feed["body"])

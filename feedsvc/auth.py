@@ -31,10 +31,15 @@ def client_address(request: Request, trusted: Sequence[Network]):
     """The client's address. Walk X-Forwarded-For from the right while the
     hop is a trusted proxy; the first untrusted hop is the client. Anything
     the client wrote itself further left is ignored."""
-    peer = _address(request.environ.get("REMOTE_ADDR"))
+    return environ_client_address(request.environ, trusted)
+
+
+def environ_client_address(environ: dict, trusted: list[Network]):
+    """client_address from a WSGI environ (for code in front of Flask)."""
+    peer = _address(environ.get("REMOTE_ADDR"))
     if not _trusted(peer, trusted):
         return peer
-    hops = [h for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    hops = [h for h in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
     current = peer
     for hop in reversed(hops):
         current = _address(hop)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from feedsvc import __version__
-from feedsvc.errors import RecipeError
+from feedsvc.errors import FeedsvcError, RecipeError
 
 # What `{snapshot}` stands for when a verb looks at the demo's data without fetching it.
 _SNAPSHOT_STAND_IN = "http://127.0.0.1"
@@ -49,6 +50,7 @@ def demo_config(snapshot_base: str) -> dict:
 
 def _open_service(overrides: dict):
     from feedsvc.runtime import open_service
+    from feedsvc.store import store_problem
 
     try:
         return open_service(overrides)
@@ -56,6 +58,8 @@ def _open_service(overrides: dict):
         raise click.ClickException(f"recipe refused: {exc}") from None
     except ValueError as exc:  # a malformed FEEDSVC_* setting
         raise click.ClickException(f"bad setting: {exc}") from None
+    except (FeedsvcError, SQLAlchemyError) as exc:  # the store is unreachable, or not at this version
+        raise click.ClickException(store_problem(exc)) from None
 
 
 def _service(ctx: click.Context, fetching: bool = False, **extra):
@@ -188,13 +192,16 @@ def serve(options: Options | None, host: str, port: int, threads: int, demo: boo
     if demo or options.demo:
         snapshot = SnapshotServer().start()
         config = {**config, **demo_config(snapshot.base_url)}
-        service = _open_service(config)
+    # Opened here first, so a bad setting or an unreachable store ends in one
+    # line before the server starts.
+    service = _open_service(config)
+    if demo or options.demo:
         click.echo(report_table(service.refresher.refresh_many(service.recipes)))
         from feedsvc.outlets import OutletDirectory
 
         directory = OutletDirectory(service.store.outlets(), service.settings["OUTLET_ALIASES"])
         _print_demo_urls(f"http://{host}:{port}", snapshot.base_url, directory)
-        service.close()  # the server process opens its own connections
+    service.close()  # the server process opens its own connections
     images = _start_images_process(config)
     if images is not None:
         config = {**config, "IMAGE_PROXY_UPSTREAM": images.url}
@@ -358,11 +365,15 @@ def db() -> None:
 def db_upgrade(ctx: click.Context) -> None:
     """Migrate the store to this version's schema (safe to repeat)."""
     from feedsvc.runtime import database_url_for
-    from feedsvc.store import Store
+    from feedsvc.store import Store, store_problem
 
     store = Store.from_url(database_url_for(_settings(ctx)))
-    click.echo(f"schema at revision {store.upgrade_schema()}")
-    store.engine.dispose()
+    try:
+        click.echo(f"schema at revision {store.upgrade_schema()}")
+    except (FeedsvcError, SQLAlchemyError) as exc:
+        raise click.ClickException(store_problem(exc)) from None
+    finally:
+        store.engine.dispose()
 
 
 @main.group()

@@ -10,6 +10,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Autocommit at the driver level; SQLAlchemy's "begin" hook below
     # issues BEGIN itself, so writers can take the lock up front.
@@ -32,7 +35,10 @@ def make_engine(url: str) -> Engine:
         if path.startswith("file:"):  # a URI filename, e.g. file:/srv/feedsvc.sqlite3?mode=ro&uri=true
             path = path.removeprefix("file:").split("?")[0]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    # A database host that does not answer must fail a connection, not
+    # hold a request thread until the kernel gives up.
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -17,23 +18,57 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+log = logging.getLogger(__name__)
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# What a cached value other than a rendered feed (an outlet directory) is counted as.
+SMALL_ENTRY_BYTES = 16 * 1024
+# A rendered feed's own fields and headers, beside its bodies.
+_FEED_OVERHEAD_BYTES = 1024
+
 
 class VersionWatcher:
+    """The store's version stamp, read at most every `check_interval_seconds`.
+
+    When the store cannot be read, the last version read stays current, so
+    what is cached keeps being served (stale, for the outage's length); the
+    outage is logged once as it starts and once as it ends. One thread reads
+    at a time; during an outage the others go on with the version they have."""
+
     def __init__(self, read_version: Callable[[], int], check_interval_seconds: float = 0.25):
         self._read = read_version
         self._interval = check_interval_seconds
         self._checked_at = float("-inf")
         self._version = -1
         self._lock = threading.Lock()
+        self.unreachable_since: float | None = None  # time.monotonic() of the first failed read
 
     def current(self) -> int:
         if time.monotonic() - self._checked_at < self._interval:
             return self._version
-        with self._lock:
+        # During an outage a read can take the connect timeout: one thread
+        # waits for it, the others serve what they have.
+        if not self._lock.acquire(blocking=self.unreachable_since is None):
+            return self._version
+        try:
             if time.monotonic() - self._checked_at >= self._interval:
-                self._version = self._read()
-                self._checked_at = time.monotonic()
+                self._check()
+        finally:
+            self._lock.release()
         return self._version
+
+    def _check(self) -> None:
+        try:
+            self._version = self._read()
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the store is away
+            if self.unreachable_since is None:
+                self.unreachable_since = time.monotonic()
+                log.error("store_unreachable serving=cached_feeds error_kind=%s error=%s", type(exc).__name__,
+                          (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0])
+        else:
+            if self.unreachable_since is not None:
+                log.warning("store_reachable outage_seconds=%.1f", time.monotonic() - self.unreachable_since)
+                self.unreachable_since = None
+        self._checked_at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -49,6 +84,12 @@ class RenderedFeed:
         # Strong validator: the same bytes always get the same tag.
         object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
         object.__setattr__(self, "_gzip", [threading.Lock(), None])
+
+    @property
+    def nbytes(self) -> int:
+        """What keeping it costs: its bodies (the gzip one once made)."""
+        gzipped = self._gzip[1]
+        return len(self.body) + (len(gzipped) if gzipped is not None else 0) + _FEED_OVERHEAD_BYTES
 
     @property
     def gzip_body(self) -> bytes:
@@ -71,14 +112,32 @@ class CacheStats:
 
 
 class FeedCache:
-    def __init__(self, watcher: VersionWatcher, max_entries: int = 1024):
+    """Values per key at the store's version, least recently used first out
+    once they hold more than `max_bytes` (a RenderedFeed counts its bodies,
+    anything else SMALL_ENTRY_BYTES). What others keep for an entry (the
+    fast path's answers) is charged to it with `charge`, so one budget
+    bounds both; `evicted` callbacks hear of every key let go."""
+
+    def __init__(self, watcher: VersionWatcher, max_bytes: int = DEFAULT_MAX_BYTES):
         self.watcher = watcher
-        self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.stats = CacheStats()
+        self.evicted: list[Callable[[list], None]] = []
+        self.bytes = 0
         self._entries: OrderedDict[Any, tuple[int, Any]] = OrderedDict()
-        self._key_locks: dict[Any, threading.Lock] = {}
+        self._sizes: dict[Any, int] = {}
+        self._extra: dict[Any, int] = {}
+        # Only keys being built have a lock, shared by everyone waiting for that build.
+        self._key_locks: dict[Any, list] = {}  # key -> [lock, users]
         self._lock = threading.Lock()
         self._newest = -1
+
+    @property
+    def key_locks(self) -> int:
+        return len(self._key_locks)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, key, build: Callable[[], Any]) -> Any:
         """The cached value for `key` at the store's current version, built
@@ -88,43 +147,104 @@ class FeedCache:
         if cached is not None:
             self.stats.hits += 1
             return cached
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            cached = self._lookup(key, version)
-            if cached is not None:
-                self.stats.hits += 1
-                return cached
-            self.stats.misses += 1
-            try:
+        holder = self._hold_key_lock(key)
+        try:
+            with holder[0]:
+                cached = self._lookup(key, version)
+                if cached is not None:
+                    self.stats.hits += 1
+                    return cached
+                self.stats.misses += 1
                 value = build()
-            except BaseException:
-                # Nothing was cached under `key`: its lock would stay in the
-                # table for good, one per failing request.
-                with self._lock:
-                    if key not in self._entries:
-                        self._key_locks.pop(key, None)
-                raise
-            self.stats.renders += 1
-            with self._lock:
-                if version > self._newest:
-                    # Entries of older versions are never served again: let
-                    # their bodies go now rather than when pushed out.
-                    self._newest = version
-                    for stale in [k for k, (v, _) in self._entries.items() if v < version]:
-                        del self._entries[stale]
-                        self._key_locks.pop(stale, None)
-                self._entries[key] = (version, value)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    old_key, _ = self._entries.popitem(last=False)
-                    self._key_locks.pop(old_key, None)
-            return value
+                self.stats.renders += 1
+                self._keep(key, version, value)
+                return value
+        finally:
+            self._release_key_lock(key, holder)
+
+    def _hold_key_lock(self, key) -> list:
+        with self._lock:
+            holder = self._key_locks.get(key)
+            if holder is None:
+                holder = self._key_locks[key] = [threading.Lock(), 0]
+            holder[1] += 1
+        return holder
+
+    def _release_key_lock(self, key, holder: list) -> None:
+        with self._lock:
+            holder[1] -= 1
+            if holder[1] == 0:
+                del self._key_locks[key]
+
+    def _keep(self, key, version: int, value) -> None:
+        with self._lock:
+            dropped = []
+            if version > self._newest:
+                # Entries of older versions are never served again: let
+                # their bodies go now rather than when pushed out.
+                self._newest = version
+                dropped = [k for k, (v, _) in self._entries.items() if v < version]
+                for stale in dropped:
+                    self._drop(stale)
+            self._drop(key)
+            self._entries[key] = (version, value)
+            self._sizes[key] = _size_of(value)
+            self._extra[key] = 0
+            self.bytes += self._sizes[key]
+            dropped += self._shrink(keep=key)
+        self._tell(dropped)
+
+    def charge(self, key, entry: tuple[int, Any], nbytes: int) -> bool:
+        """Count `nbytes` more against `entry` (from `peek`), kept elsewhere
+        for as long as the entry lives, and measure the entry again (its
+        gzip body may have been made since). False when `key` no longer
+        holds `entry`, or it had to go to stay within the budget."""
+        with self._lock:
+            if self._entries.get(key) is not entry:
+                return False
+            self._extra[key] += nbytes
+            size = _size_of(entry[1]) + self._extra[key]
+            self.bytes += size - self._sizes[key]
+            self._sizes[key] = size
+            dropped = self._shrink(keep=None)
+        self._tell(dropped)
+        return key not in dropped
+
+    def _drop(self, key) -> None:
+        if self._entries.pop(key, None) is not None:
+            self.bytes -= self._sizes.pop(key)
+            self._extra.pop(key, None)
+
+    def _shrink(self, keep) -> list:
+        dropped = []
+        while self.bytes > self.max_bytes and len(self._entries) > 1:
+            oldest, entry = self._entries.popitem(last=False)
+            if oldest == keep:
+                self._entries[oldest] = entry  # the value just made stays
+                continue
+            self.bytes -= self._sizes.pop(oldest)
+            self._extra.pop(oldest, None)
+            dropped.append(oldest)
+        return dropped
+
+    def _tell(self, dropped: list) -> None:
+        if dropped:
+            for listener in self.evicted:
+                listener(dropped)
 
     def holds(self, key, entry: tuple[int, Any]) -> bool:
         """Whether `entry` (from `peek`) is still what `key` holds, at the
-        version the store is at now; counts nothing."""
-        return self._entries.get(key) is entry and entry[0] == self.watcher.current()
+        version the store is at now; counts nothing, but makes it the most
+        recently used."""
+        if self._entries.get(key) is not entry or entry[0] != self.watcher.current():
+            return False
+        self._touch(key)
+        return True
+
+    def _touch(self, key) -> None:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
 
     def peek(self, key) -> tuple[int, Any] | None:
         """(version, value) of `key` as cached, whatever the store's version."""
@@ -133,5 +253,10 @@ class FeedCache:
     def _lookup(self, key, version: int):
         entry = self._entries.get(key)
         if entry is not None and entry[0] == version:
+            self._touch(key)
             return entry[1]
         return None
+
+
+def _size_of(value) -> int:
+    return getattr(value, "nbytes", SMALL_ENTRY_BYTES)

@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Configure the root logger once per process; a host that already set
-    up logging (gunicorn, pytest) keeps its handlers."""
+    up logging (pytest, an embedding server) keeps its handlers."""
     root = logging.getLogger()
     if getattr(root, "_feedsvc_configured", False):
         return

@@ -11,6 +11,7 @@ sources that worker processes refresh."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -29,22 +30,33 @@ class _CacheCollector:
     """Reads hits and misses from the feed cache at scrape time, so the hit
     path pays nothing for being counted."""
 
-    def __init__(self, read_stats: Callable[[], tuple[int, int]]):
+    def __init__(self, read_stats: Callable[[], tuple[int, int]], read_sizes: Callable[[], dict] | None):
         self._read = read_stats
+        self._read_sizes = read_sizes
 
     def collect(self):
         hits, misses = self._read()
         yield CounterMetricFamily("feedsvc_feed_cache_hits", "Feed cache hits", value=hits)
         yield CounterMetricFamily("feedsvc_feed_cache_misses", "Feed cache misses (renders)", value=misses)
+        if self._read_sizes is not None:
+            sizes = self._read_sizes()
+            for name, text in (("bytes", "Bytes the feed cache and the fast path keep, against one budget"),
+                               ("entries", "Feeds in the feed cache"),
+                               ("key_locks", "Renders under way or waited for"),
+                               ("fast_answers", "Answers the fast path keeps")):
+                yield GaugeMetricFamily(f"feedsvc_feed_cache_{name}", text, value=sizes[name])
 
 
 class _SourceCollector:
     """Per-source state read from the store at scrape time, for the sources
     this process has recipes for."""
 
-    def __init__(self, store, source_ids: Callable[[], Iterable[str]]):
+    def __init__(self, store, source_ids: Callable[[], Iterable[str]], lease_seconds: float,
+                 heartbeat_seconds: float):
         self._store = store
         self._source_ids = source_ids
+        self._lease_seconds = lease_seconds
+        self._heartbeat_seconds = heartbeat_seconds
 
     def collect(self):
         up = GaugeMetricFamily("feedsvc_store_up", "1 if the store answered this scrape, else 0")
@@ -58,6 +70,7 @@ class _SourceCollector:
         up.add_metric([], 1)
         yield up
         ids = set(self._source_ids())
+        yield self._stale_leases(states)
         families = {
             "items": GaugeMetricFamily("feedsvc_source_items", "Items of the source in the feeds (not gone)",
                                        labels=["source"]),
@@ -80,6 +93,15 @@ class _SourceCollector:
                 families["next"].add_metric([state.id], state.next_run_at.timestamp())
         yield from families.values()
 
+    def _stale_leases(self, states) -> GaugeMetricFamily:
+        """Leases whose holder has missed two heartbeats: a lease was last
+        renewed LEASE_SECONDS before it expires."""
+        now = time.time()
+        stale = sum(1 for s in states if s.lease_holder and s.lease_expires_at
+                    and now - (s.lease_expires_at.timestamp() - self._lease_seconds) > 2 * self._heartbeat_seconds)
+        return GaugeMetricFamily("feedsvc_source_leases_stale",
+                                 "Sources held by a lease not renewed for more than two heartbeats", value=stale)
+
 
 class Metrics:
     def __init__(self):
@@ -97,7 +119,8 @@ class Metrics:
                                      ["format", "status"], registry=self.registry)
         self._feed_children: dict = {}
         self.scheduler_lag = Gauge("feedsvc_scheduler_lag_seconds",
-                                   "How late the most overdue source was at the last scheduler tick",
+                                   "How late the most overdue source was at the last scheduler tick, "
+                                   "whoever held its lease",
                                    registry=self.registry)
         self.recipe_reloads = Counter("feedsvc_recipe_reloads", "Times the recipes folder was read again",
                                       registry=self.registry)
@@ -106,11 +129,13 @@ class Metrics:
                                    registry=self.registry)
         self.recipes_loaded = Gauge("feedsvc_recipes", "Sources this process runs", registry=self.registry)
 
-    def watch_cache(self, read_stats: Callable[[], tuple[int, int]]) -> None:
-        self.registry.register(_CacheCollector(read_stats))
+    def watch_cache(self, read_stats: Callable[[], tuple[int, int]],
+                    read_sizes: Callable[[], dict] | None = None) -> None:
+        self.registry.register(_CacheCollector(read_stats, read_sizes))
 
-    def watch_sources(self, store, source_ids: Callable[[], Iterable[str]]) -> None:
-        self.registry.register(_SourceCollector(store, source_ids))
+    def watch_sources(self, store, source_ids: Callable[[], Iterable[str]], lease_seconds: float = 30,
+                      heartbeat_seconds: float = 10) -> None:
+        self.registry.register(_SourceCollector(store, source_ids, lease_seconds, heartbeat_seconds))
 
     def observe_refresh(self, report: RefreshReport) -> None:
         source = report.source_id

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from feedsvc.errors import FeedsvcError, FetchAuthRequired, FetchHTTPStatus, InternalError, LeaseLost, RecipeMismatch, StoreError
 from feedsvc.fetch import FetchedPage, FetchSettings
 from feedsvc.item_merge import bounded
+from feedsvc.leases import LeaseHeartbeat, heartbeat_seconds
 from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, DETAIL_PAGE, Article, ItemRecord, ListingEntry, RefreshReport
 from feedsvc.parsers import parse_feed
 from feedsvc.politeness import PoliteFetcher
@@ -154,8 +155,9 @@ class _FollowTally:
 class Refresher:
     def __init__(self, store: Store, recipes: Iterable[Recipe], fetch_settings: FetchSettings | None = None,
                  jitter_ratio: float = 0.1, rng: random.Random | None = None, concurrency: int = 4,
-                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 600,
-                 outlets_per_source_max: int | None = None, rules: RuleSet | None = None):
+                 listeners: Iterable[Callable[[RefreshReport], None]] = (), lease_seconds: float = 30,
+                 lease_heartbeat_seconds: float = 10, outlets_per_source_max: int | None = None,
+                 rules: RuleSet | None = None):
         self.store = store
         self.outlets_per_source_max = outlets_per_source_max
         self.rules = rules or RuleSet()  # the service's, applied with each recipe's own
@@ -164,6 +166,8 @@ class Refresher:
         # this process's own threads before they ask the store.
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
         self.lease_ttl = timedelta(seconds=lease_seconds)
+        self.heartbeat = LeaseHeartbeat(store, self.holder, self.lease_ttl,
+                                        heartbeat_seconds(lease_seconds, lease_heartbeat_seconds))
         # Called with every report (e.g. feedsvc.websub.Publisher); a failing
         # listener is logged and never fails the refresh.
         self.listeners = list(listeners)
@@ -227,10 +231,12 @@ class Refresher:
     def _refresh_leased(self, recipe: Recipe, force: bool, wait_seconds: float, leased: bool) -> RefreshReport:
         if not leased and not self._take_lease(recipe.id, wait_seconds):
             return self._busy_report(recipe.id)
+        self.heartbeat.hold(recipe.id)
         try:
             report = None if force else self._backoff_report(recipe.id)
             return report or self._refresh_locked(recipe, force)
         finally:
+            self.heartbeat.release(recipe.id)
             self.store.release_lease(recipe.id, self.holder)
 
     def _take_lease(self, source_id: str, wait_seconds: float) -> bool:
@@ -286,7 +292,13 @@ class Refresher:
                                                self.concurrency, now)
                 if not claimed:
                     break
-                reports += self.refresh_many(claimed, leased=True)
+                # Renewed on the heartbeat from the claim on, waiting in the pool included.
+                self.heartbeat.hold(*claimed)
+                try:
+                    reports += self.refresh_many(claimed, leased=True)
+                finally:
+                    for source_id in claimed:
+                        self.heartbeat.release(source_id)
                 if now is not None:  # a fixed clock (tests) would see the same sources due again
                     break
         return reports

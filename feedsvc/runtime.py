@@ -90,6 +90,7 @@ class Service:
                               jitter_ratio=settings["REFRESH_JITTER_RATIO"],
                               concurrency=settings["REFRESH_CONCURRENCY"],
                               lease_seconds=settings["LEASE_SECONDS"],
+                              lease_heartbeat_seconds=settings["LEASE_HEARTBEAT_SECONDS"],
                               outlets_per_source_max=settings["OUTLETS_PER_SOURCE_MAX"],
                               rules=service_rules(settings),
                               listeners=[metrics.observe_refresh, *_listeners(settings, store)])
@@ -98,7 +99,8 @@ class Service:
                                           service.use_recipes, settings["RECIPES_RELOAD_SECONDS"],
                                           recipes, loaded.errors)
         metrics.observe_recipes(len(recipes), len(loaded.errors))
-        metrics.watch_sources(store, lambda: service.recipes)
+        metrics.watch_sources(store, lambda: service.recipes, refresher.lease_ttl.total_seconds(),
+                              refresher.heartbeat.interval_seconds)
         return service
 
 

@@ -23,12 +23,11 @@ RELOAD_JOB = "recipes-reload"
 
 
 def lag_seconds(states, source_ids, now: datetime) -> float:
-    """How late the most overdue source is: its due time to `now`. A
-    source being refreshed (its lease held) is not waiting; one never run
-    is due without being late."""
+    """How late the most overdue source is: its due time to `now`, whoever
+    holds its lease (a source held by a dead process is as late as one
+    nobody took). One never run is due without being late."""
     waiting = [now - s.next_run_at for s in states
-               if s.id in source_ids and s.next_run_at and s.next_run_at <= now
-               and not (s.lease_holder and s.lease_expires_at and s.lease_expires_at > now)]
+               if s.id in source_ids and s.next_run_at and s.next_run_at <= now]
     return max(waiting, default=timedelta(0)).total_seconds()
 
 
@@ -36,7 +35,6 @@ def tick(rt: Service) -> int:
     """Refresh every due source; return how many were refreshed."""
     rt.reloader.check()
     try:
-        # Read before refresh_due claims: a claimed source holds a lease and no longer counts as waiting.
         rt.metrics.observe_scheduler_lag(lag_seconds(rt.store.source_states(), rt.recipes, utcnow()))
         reports = rt.refresher.refresh_due()
     except (StoreError, SQLAlchemyError) as exc:

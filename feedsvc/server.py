@@ -1,51 +1,48 @@
-"""The production WSGI server (gunicorn), embedded for `feedsvc serve`."""
+"""The production WSGI server (granian, as the Procfile runs it), embedded
+for `feedsvc serve`.
+
+Granian reads requests in its Rust core and hands the app only complete
+ones: a client dripping its headers or its body holds a socket, not one of
+the Python threads, so slow clients cannot starve the others."""
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 
-from gunicorn.app.base import BaseApplication
+from granian.constants import Interfaces, RuntimeModes
+from granian.server import MPServer
 
-
-class _EmbeddedGunicorn(BaseApplication):
-    def __init__(self, factory: Callable, options: dict):
-        self.factory = factory
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            if key in self.cfg.settings:  # newer settings are skipped on older gunicorn
-                self.cfg.set(key, value)
-
-    def load(self):
-        # Built in the worker, after the fork, so no database connection or
-        # thread is shared between processes.
-        return self.factory()
+# How long a stopping worker may take to finish its running refreshes.
+STOP_TIMEOUT_SECONDS = 60
 
 
 def run_server(factory: Callable, host: str, port: int, threads: int,
                on_exit: Callable | None = None) -> None:
     """One worker process with `threads` request threads: the embedded
-    default keeps one writer to SQLite and room for slow clients.
-    `on_exit(app)` runs in the worker as it stops."""
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": 1,
-        "worker_class": "gthread",
-        "threads": threads,
-        # A manual refresh answers when it is done; give it time.
-        "timeout": 300,
-        "graceful_timeout": 10,
-        "accesslog": "-",
-        "errorlog": "-",
-        "loglevel": "info",
-        # No control socket in $HOME: one embedded worker needs no runtime control.
-        "control_socket_disable": True,
-    }
-    if on_exit is not None:
-        def worker_exit(_server, worker) -> None:
-            if getattr(worker, "wsgi", None) is not None:  # None when the app failed to load
-                on_exit(worker.wsgi)
-        options["worker_exit"] = worker_exit
-    _EmbeddedGunicorn(factory, options).run()
+    default keeps one writer to SQLite. `factory()` builds the app in the
+    worker, after the fork, so no database connection or thread is shared
+    between processes; `on_exit(app)` runs in the worker as it stops."""
+    built: list = []
+
+    def load_app():
+        built.append(factory())
+        return built[-1]
+
+    # granian's own WSGI worker, wrapped so the app's shutdown runs in the
+    # worker as it stops: the spawner is granian's internal API, hence the
+    # narrow version range in pyproject.toml.
+    def serve_worker(*args, **kwargs):
+        try:
+            MPServer._spawn_wsgi_worker(*args, **kwargs)
+        finally:
+            if on_exit is not None and built:
+                on_exit(built[-1])
+
+    # The worker inherits `factory` (a closure) by forking: spawning would
+    # have to pickle it.
+    multiprocessing.set_start_method("fork", force=True)
+    server = MPServer("feedsvc", address=host, port=port, interface=Interfaces.WSGI, workers=1,
+                      blocking_threads=max(1, threads), runtime_mode=RuntimeModes.st, log_access=True,
+                      websockets=False, workers_kill_timeout=STOP_TIMEOUT_SECONDS)
+    server.serve(spawn_target=serve_worker, target_loader=load_app, wrap_loader=False)

@@ -35,6 +35,17 @@ class SchemaOutOfDate(FeedsvcError):
     pass
 
 
+def store_problem(exc: Exception) -> str:
+    """One line for an operator on why the store cannot be used: the
+    setting that names it and the driver's first line (which names the
+    host, never the password)."""
+    if isinstance(exc, FeedsvcError):
+        return str(exc)
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (f"cannot use the store named by FEEDSVC_DATABASE_URL: "
+            f"{lines[0].strip() if lines else type(exc).__name__}")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -157,6 +168,16 @@ class Store:
             taken = conn.execute(update(sources).where(sources.c.id == source_id, free)
                                  .values(lease_holder=holder, lease_expires_at=now + ttl)).rowcount
         return taken == 1
+
+    def renew_leases(self, holder: str, source_ids: Sequence[str], ttl: timedelta,
+                     now: datetime | None = None) -> int:
+        """Extend the leases `holder` still has on `source_ids` (a heartbeat);
+        one taken over by another process stays theirs. Returns how many."""
+        now = now or utcnow()
+        with self._writer() as conn, conn.begin():
+            return conn.execute(update(sources).where(sources.c.id.in_(list(source_ids)),
+                                                      sources.c.lease_holder == holder)
+                                .values(lease_expires_at=now + ttl)).rowcount
 
     def release_lease(self, source_id: str, holder: str) -> None:
         with self._writer() as conn, conn.begin():

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "feedsvc"
 LAYERS = [
     ("foundation", ["feedsvc", "feedsvc.models", "feedsvc.errors", "feedsvc.xmlchars", "feedsvc.urls",
                     "feedsvc.encoding", "feedsvc.ssrf", "feedsvc.transfer", "feedsvc.outlets", "feedsvc.schema",
-                    "feedsvc.migrate", "feedsvc.engine", "feedsvc.tables", "feedsvc.logs", "feedsvc.auth",
+                    "feedsvc.engine", "feedsvc.tables", "feedsvc.logs", "feedsvc.auth",
                     "feedsvc.feedcache", "feedsvc.config", "feedsvc.server", "feedsvc.snapshot", "feedsvc.times",
                     "feedsvc.placeholders"]),
     ("recipes, fetch, parse, render", ["feedsvc.recipes", "feedsvc.fetch", "feedsvc.robots", "feedsvc.politeness",
@@ -25,8 +25,10 @@ LAYERS = [
                                        "feedsvc.proxying", "feedsvc.recipe_fetch", "feedsvc.browser",
                                        "feedsvc.browser_guard", "feedsvc.images.tokens", "feedsvc.images.rewrite",
                                        "feedsvc.images.sniff", "feedsvc.images.cache", "feedsvc.images"]),
-    ("store", ["feedsvc.store", "feedsvc.migrations", "feedsvc.filtered_feed", "feedsvc.images.keys"]),
-    ("refresh", ["feedsvc.refresh", "feedsvc.retention", "feedsvc.reloader", "feedsvc.dry_run",
+    # migrate fills the search columns of an old store: it reads feedsvc.search.
+    ("store", ["feedsvc.store", "feedsvc.migrate", "feedsvc.migrations", "feedsvc.filtered_feed",
+               "feedsvc.images.keys"]),
+    ("refresh", ["feedsvc.refresh", "feedsvc.leases", "feedsvc.retention", "feedsvc.reloader", "feedsvc.dry_run",
                  "feedsvc.rule_apply"]),
     ("runtime", ["feedsvc.runtime"]),
     ("web, scheduler, commands", ["feedsvc.web", "feedsvc.feed_ids", "feedsvc.images.proxy", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",

@@ -14,7 +14,14 @@ the same way, and decided with Werkzeug's own validator comparison.
 Anything else goes to Flask: other methods and paths, Range and If-Match
 requests, the first request of each kind, and feeds the cache does not hold
 (relative time windows, errors). Fast answers are counted like Flask's: a
-feed cache hit and a feed request by format and status."""
+feed cache hit and a feed request by format and status.
+
+What is kept here is charged to the feed cache entry it came from (the
+bodies are the entry's own bytes), and goes when that entry goes: one byte
+budget bounds both. With FEEDSVC_BASE_URL set, the Host header is not part
+of the key. A feed request this path cannot answer may need a render: a
+client whose render bucket is empty is answered 429 here, before Flask,
+so a flood of distinct queries costs next to nothing while it is refused."""
 
 from __future__ import annotations
 
@@ -24,11 +31,17 @@ from dataclasses import dataclass
 
 from werkzeug.http import http_date, is_resource_modified
 
+from feedsvc.auth import environ_client_address
 from feedsvc.feedcache import FeedCache
 from feedsvc.metrics import Metrics
+from feedsvc.web.feeds import RENDER_LIMITED_BODY, metric_format
+from feedsvc.web.ratelimit import RateLimiter, client_key, retry_after_header
+from feedsvc.web.cors import ALLOW_ANY_ORIGIN
 from feedsvc.web.state import FEED_RESPONSE
 
 MAX_ENTRIES = 2048
+# Status line, names and values beyond the bytes of the headers themselves.
+_ANSWER_OVERHEAD_BYTES = 512
 
 
 @dataclass
@@ -61,15 +74,24 @@ class _Learnt:
 
 
 class FeedFastPath:
-    def __init__(self, app, cache: FeedCache, metrics: Metrics, max_entries: int = MAX_ENTRIES):
+    def __init__(self, app, cache: FeedCache, metrics: Metrics, max_entries: int = MAX_ENTRIES,
+                 host_in_key: bool = True, render_limiter: RateLimiter | None = None, trusted_proxies=()):
         self.app = app  # the Flask WSGI app behind
         self._cache = cache
         self._metrics = metrics
         self._max_entries = max_entries
+        self._host_in_key = host_in_key
+        self._limiter = render_limiter if render_limiter is not None and render_limiter.enabled else None
+        self._trusted = list(trusted_proxies)
         self._learnt: dict[tuple, _Learnt] = {}
+        self._by_cache_key: dict[tuple, set] = {}
         self._version = -1
         self._lock = threading.Lock()
         self.served = 0  # answered here, without Flask
+        cache.evicted.append(self._forget)
+
+    def __len__(self) -> int:
+        return len(self._learnt)
 
     def __call__(self, environ, start_response):
         get = environ.get
@@ -79,7 +101,7 @@ class FeedFastPath:
         if (method != "GET" and method != "HEAD") or not path.startswith("/feeds") or "HTTP_RANGE" in environ \
                 or "HTTP_IF_MATCH" in environ or "HTTP_IF_RANGE" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ:
             return self.app(environ, start_response)
-        key = (method, get("wsgi.url_scheme"), get("HTTP_HOST"), get("SCRIPT_NAME", ""), path,
+        key = (method, get("wsgi.url_scheme"), get("HTTP_HOST") if self._host_in_key else None, get("SCRIPT_NAME", ""), path,
                get("QUERY_STRING", ""), get("HTTP_ACCEPT"), get("HTTP_ACCEPT_ENCODING"))
         learnt = self._learnt.get(key)
         if learnt is not None and self._cache.holds(learnt.cache_key, learnt.cache_entry):
@@ -97,6 +119,14 @@ class FeedFastPath:
                 self.served += 1
                 self._metrics.observe_feed_request(learnt.fmt, 200 if modified else 304)
                 return [learnt.body] if modified and method == "GET" else []
+        if self._limiter is not None:
+            wait = self._limiter.wait(client_key(environ_client_address(environ, self._trusted)))
+            if wait:
+                start_response("429 Too Many Requests", [
+                    ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(RENDER_LIMITED_BODY))),
+                    ("Retry-After", retry_after_header(wait)), ALLOW_ANY_ORIGIN])
+                self._metrics.observe_feed_request(metric_format(path), 429)
+                return [RENDER_LIMITED_BODY]
         return self._through_flask(key, environ, start_response)
 
     def _through_flask(self, key: tuple, environ, start_response):
@@ -127,18 +157,40 @@ class FeedFastPath:
         dated = "date" in names
         cut = names.index("date") if dated else len(headers)
         answer = _Answer(status, list(headers[:cut]), list(headers[cut + 1:]), dated)
+        size = _ANSWER_OVERHEAD_BYTES + sum(len(n) + len(v) for n, v in headers) + sum(len(part) for part in key if part)
+        if not self._cache.charge(cache_key, current, size):
+            return  # the entry went, or could not stay within the budget
         with self._lock:
             if current[0] > self._version:  # older versions are never served again
                 self._learnt.clear()
+                self._by_cache_key.clear()
                 self._version = current[0]
             learnt = self._learnt.get(key)
             if learnt is None or learnt.cache_entry is not current:
                 etag = next((v for n, v in headers if n.lower() == "etag"), None)
                 learnt = _Learnt(cache_key, current, body, fmt, etag, http_date(rendered.last_modified))
                 if len(self._learnt) >= self._max_entries:
-                    self._learnt.pop(next(iter(self._learnt)))
+                    self._unlearn(next(iter(self._learnt)))
                 self._learnt[key] = learnt
+                self._by_cache_key.setdefault(cache_key, set()).add(key)
             if code == 200:
                 learnt.ok = answer
             else:
                 learnt.not_modified = answer
+        if self._cache.peek(cache_key) is not current:
+            self._forget([cache_key])  # let go while this was learnt
+
+    def _forget(self, cache_keys: list) -> None:
+        """The feed cache let these entries go: so does the fast path."""
+        with self._lock:
+            for cache_key in cache_keys:
+                for key in self._by_cache_key.pop(cache_key, ()):
+                    self._learnt.pop(key, None)
+
+    def _unlearn(self, key: tuple) -> None:
+        learnt = self._learnt.pop(key)
+        keys = self._by_cache_key.get(learnt.cache_key)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_cache_key[learnt.cache_key]

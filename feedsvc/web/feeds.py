@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 
 from feedsvc.feed_ids import feed_id
+from feedsvc.auth import client_address
 from feedsvc.feedcache import RenderedFeed
 from feedsvc.filtered_feed import query_feed_matching, query_items_matching
 from feedsvc.models import DEFAULT_ZONE
@@ -20,9 +21,12 @@ from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_requ
 from feedsvc.render import FORMATS, OPML_TYPE, FeedMeta, feed_updated, render_feed, render_opml
 from feedsvc.web.feed_page import PAGE_TYPE, render_page, wants_page
 from feedsvc.web.images import with_proxied_images
-from feedsvc.web.state import (FEED_RESPONSE, base_url, feed_cache, feed_id_authority, fragment_cache,
-                               outlet_directory, runtime)
+from feedsvc.web.ratelimit import client_key, retry_after_header
+from feedsvc.web.state import (FEED_RESPONSE, RENDER_LIMITER, TRUSTED_PROXIES, base_url, feed_cache, feed_id_authority,
+                               fragment_cache, outlet_directory, runtime)
 from feedsvc.web.subscriptions import opml_groups
+
+RENDER_LIMITED_BODY = b"too many feeds rendered for this client; retry later\n"
 
 bp = Blueprint("feeds", __name__)
 
@@ -242,11 +246,36 @@ def _serve(filename: str, kind: str):
     # A relative window moves with the clock: let such entries age out.
     bucket = int(time.time() // 60) if relative else None
     page = wants_page()
-    build = _build_page if page else _build
+    build_one = _build_page if page else _build
     key = (fmt, base_url(), request.path, tuple(args), bucket, page)
-    rendered = feed_cache().get(key, lambda: build(fmt, title, canonical_stem(kind, name), feed_request, source_id))
+
+    def build() -> RenderedFeed:
+        _take_render_token()
+        return build_one(fmt, title, canonical_stem(kind, name), feed_request, source_id)
+
+    try:
+        rendered = feed_cache().get(key, build)
+    except RenderLimited as limited:
+        response = _text(429, RENDER_LIMITED_BODY.decode())
+        response.headers["Retry-After"] = retry_after_header(limited.wait_seconds)
+        return response
     # A relative window's entry changes with the minute: not worth a fast path.
     return respond(rendered, None if relative else key, by_accept=True)
+
+
+class RenderLimited(Exception):
+    def __init__(self, wait_seconds: float):
+        super().__init__(f"retry after {wait_seconds:.1f} s")
+        self.wait_seconds = wait_seconds
+
+
+def _take_render_token() -> None:
+    """A render costs a token of the client's bucket; cached feeds cost none."""
+    limiter = current_app.extensions[RENDER_LIMITER]
+    if limiter.enabled:
+        wait = limiter.take(client_key(client_address(request, current_app.extensions[TRUSTED_PROXIES])))
+        if wait:
+            raise RenderLimited(wait)
 
 
 def metric_format(path: str) -> str:

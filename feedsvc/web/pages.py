@@ -13,7 +13,7 @@ from feedsvc.models import DEFAULT_ZONE, StoredItem
 from feedsvc.render import FORMATS
 from feedsvc.render.meta import UnshowableTime, rendered_or_none
 from feedsvc.times import shown_in
-from feedsvc.web.state import base_url, outlet_directory, refused_recipes, runtime
+from feedsvc.web.state import STORE_RETRY_AFTER_SECONDS, base_url, outlet_directory, refused_recipes, runtime
 from feedsvc.outlets import OUTLETS_PAGE_SIZE
 from feedsvc.query import QueryError, parse_page
 from feedsvc.reading import describe_read_stats
@@ -103,5 +103,6 @@ def healthz():
         # The database's own message can name hosts and users: it goes to
         # the log, and the public answer says only what failed.
         log.error("healthz_failed error_kind=%s error=%s", type(exc).__name__, exc)
-        return {"status": "error", "store": "unavailable", "error_kind": type(exc).__name__}, 503
+        return ({"status": "error", "store": "unavailable", "error_kind": type(exc).__name__}, 503,
+                {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
     return {"status": "ok", "items": count, "sources": len(rt.recipes), "failing_sources": failing}

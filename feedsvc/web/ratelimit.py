@@ -1,6 +1,7 @@
-"""A token bucket per client address, for the admin endpoints. Every
-request takes a token, refused ones included, so guessing the token is
-as slow as refreshing. Buckets live in the process: with several worker
+"""A token bucket per client address, for the admin endpoints and for
+feed renders. Every admin request takes a token, refused ones included, so
+guessing the token is as slow as refreshing; a feed request takes one only
+when it has to be rendered. Buckets live in the process: with several worker
 processes each keeps its own, and a client gets the limit once per
 process."""
 
@@ -55,18 +56,31 @@ class RateLimiter:
     def take(self, key: str) -> float:
         """Take a token for `key`: 0 when one was there, else the seconds
         until the next one."""
+        return self._settle(key, take=True)
+
+    def wait(self, key: str) -> float:
+        """Seconds until `key` has a token (0: it has one now); takes none."""
+        return self._settle(key, take=False)
+
+    def _settle(self, key: str, take: bool) -> float:
         if not self.enabled:
             return 0.0
         now = self.clock()
         with self._lock:
-            bucket = self._buckets.pop(key, None) or _Bucket(float(self.burst), now)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if not take:
+                    return 0.0  # a client not seen has its whole burst
+                bucket = _Bucket(float(self.burst), now)
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
             bucket.stamp = now
-            self._buckets[key] = bucket  # most recently seen last
+            self._buckets[key] = bucket
+            self._buckets.move_to_end(key)  # most recently seen last
             while len(self._buckets) > self.max_clients:
                 self._buckets.popitem(last=False)
             if bucket.tokens >= 1:
-                bucket.tokens -= 1
+                if take:
+                    bucket.tokens -= 1
                 return 0.0
             return (1 - bucket.tokens) / self.rate
 

@@ -20,6 +20,9 @@ FEED_RESPONSE = "feedsvc.feed_response"
 TRUSTED_PROXIES = "feedsvc.trusted_proxies"
 ADMIN_LIMITER = "feedsvc.admin_limiter"
 FEED_ID_AUTHORITY = "feedsvc.feed_id_authority"
+RENDER_LIMITER = "feedsvc.render_limiter"
+# How long a client is asked to wait (Retry-After) when the store cannot be reached.
+STORE_RETRY_AFTER_SECONDS = 10
 
 
 def runtime() -> Service:

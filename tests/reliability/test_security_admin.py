@@ -176,7 +176,7 @@ def test_many_clients_keep_memory_bounded():
 
 
 def test_limit_in_a_served_process(tmp_path, site):
-    """gunicorn, real sockets: guessing gets 429 and a log line; reading
+    """`feedsvc serve`, real sockets: guessing gets 429 and a log line; reading
     feeds is not limited."""
     site.write_recipes(tmp_path / "feeds", interval_minutes=30)
     env = {"FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"), "FEEDSVC_RECIPES_PATH": str(tmp_path / "feeds"),
