@@ -111,6 +111,9 @@ class CacheStats:
     renders: int = 0
 
 
+KNOWN_KEYS = 4096  # keys of a few hundred bytes each: at most a few MB
+
+
 class FeedCache:
     """Values per key at the store's version, least recently used first out
     once they hold more than `max_bytes` (a RenderedFeed counts its bodies,
@@ -131,6 +134,15 @@ class FeedCache:
         self._key_locks: dict[Any, list] = {}  # key -> [lock, users]
         self._lock = threading.Lock()
         self._newest = -1
+        # Keys rendered lately, whatever version: a render after the store
+        # changed is the service's own work, not a client asking for new
+        # variants, so it is not rate-limited (see `known`).
+        self._rendered: OrderedDict[Any, None] = OrderedDict()
+
+    def known(self, key) -> bool:
+        """Whether `key` was rendered lately (at most KNOWN_KEYS remembered)."""
+        with self._lock:
+            return key in self._rendered
 
     @property
     def key_locks(self) -> int:
@@ -187,6 +199,10 @@ class FeedCache:
                 for stale in dropped:
                     self._drop(stale)
             self._drop(key)
+            self._rendered[key] = None
+            self._rendered.move_to_end(key)
+            while len(self._rendered) > KNOWN_KEYS:
+                self._rendered.popitem(last=False)
             self._entries[key] = (version, value)
             self._sizes[key] = _size_of(value)
             self._extra[key] = 0

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from werkzeug.http import http_date, is_resource_modified
 
 from feedsvc.auth import environ_client_address
-from feedsvc.feedcache import FeedCache
+from feedsvc.feedcache import KNOWN_KEYS, FeedCache
 from feedsvc.metrics import Metrics
 from feedsvc.web.feeds import RENDER_LIMITED_BODY, metric_format
 from feedsvc.web.ratelimit import RateLimiter, client_key, retry_after_header
@@ -84,6 +85,10 @@ class FeedFastPath:
         self._limiter = render_limiter if render_limiter is not None and render_limiter.enabled else None
         self._trusted = list(trusted_proxies)
         self._learnt: dict[tuple, _Learnt] = {}
+        # Requests answered before, whatever version: kept past the store
+        # changes that drop their answers, so their readers are never
+        # rate-limited (a render they ask for again is free in Flask too).
+        self._seen: OrderedDict[tuple, None] = OrderedDict()
         self._by_cache_key: dict[tuple, set] = {}
         self._version = -1
         self._lock = threading.Lock()
@@ -119,7 +124,9 @@ class FeedFastPath:
                 self.served += 1
                 self._metrics.observe_feed_request(learnt.fmt, 200 if modified else 304)
                 return [learnt.body] if modified and method == "GET" else []
-        if self._limiter is not None:
+        # A variant answered before (its answer dropped as the store
+        # changed) is a reader of that feed: Flask renders it again freely.
+        if self._limiter is not None and learnt is None and key not in self._seen:
             wait = self._limiter.wait(client_key(environ_client_address(environ, self._trusted)))
             if wait:
                 start_response("429 Too Many Requests", [
@@ -173,6 +180,10 @@ class FeedFastPath:
                     self._unlearn(next(iter(self._learnt)))
                 self._learnt[key] = learnt
                 self._by_cache_key.setdefault(cache_key, set()).add(key)
+                self._seen[key] = None
+                self._seen.move_to_end(key)
+                while len(self._seen) > KNOWN_KEYS:
+                    self._seen.popitem(last=False)
             if code == 200:
                 learnt.ok = answer
             else:

@@ -250,7 +250,8 @@ def _serve(filename: str, kind: str):
     key = (fmt, base_url(), request.path, tuple(args), bucket, page)
 
     def build() -> RenderedFeed:
-        _take_render_token()
+        if not feed_cache().known(key):  # rendering a known feed again after a store change is free
+            _take_render_token()
         return build_one(fmt, title, canonical_stem(kind, name), feed_request, source_id)
 
     try:
@@ -270,7 +271,10 @@ class RenderLimited(Exception):
 
 
 def _take_render_token() -> None:
-    """A render costs a token of the client's bucket; cached feeds cost none."""
+    """A render of a new variant costs a token of the client's bucket;
+    cached feeds, and feeds rendered lately (again after the store
+    changed), cost none: behind one proxy address every reader shares a
+    bucket, and a busy store changes every few seconds."""
     limiter = current_app.extensions[RENDER_LIMITER]
     if limiter.enabled:
         wait = limiter.take(client_key(client_address(request, current_app.extensions[TRUSTED_PROXIES])))
