@@ -1,5 +1,5 @@
 """Automatic extraction on pages written for the project: one expectation
-file per page in tests/extract_pages/, plus the date forms, label variants
+file per page in tests/corpus/extract_pages/, plus the date forms, label variants
 and the two commands."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Related lists, outlets and people on real templates: the rules behind
-the pages in tests/extract_pages/related-*, one at a time, plus the outlet
+the pages in tests/corpus/extract_pages/related-*, one at a time, plus the outlet
 directory and `recipe suggest`'s [related] selector over the shared corpus
 of hand-labelled pages (skipped when ../shared is absent)."""
 

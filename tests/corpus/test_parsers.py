@@ -1,4 +1,4 @@
-"""Parsers over saved pages: one expectation file per page in tests/pages/."""
+"""Parsers over saved pages: one expectation file per page in tests/corpus/pages/."""
 
 from __future__ import annotations
 

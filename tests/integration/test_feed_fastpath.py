@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from tests.support.checks import parse_strict
 from feedsvc.app import create_app
-from feedsvc.snapshot import RECIPES_DIR
+from feedsvc.snapshot import RECIPES_DIR, SITE_DIR, SnapshotServer
 from feedsvc.web.fastpath import FeedFastPath
 from feedsvc.web.state import FEED_CACHE
 
@@ -32,9 +32,12 @@ def make_app(tmp_path, snapshot, interval: float):
     return app
 
 
-@pytest.fixture
-def app(tmp_path, snapshot):
-    app = make_app(tmp_path, snapshot, 60)  # no version reads during a test: only the fast path varies
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """One app for the module's read-only cases: each measures what its
+    own requests change."""
+    with SnapshotServer(SITE_DIR) as snapshot:
+        app = make_app(tmp_path_factory.mktemp("fastpath"), snapshot, 60)  # no version reads: only the fast path varies
     yield app
     app.extensions["feedsvc"].refresher.close()
     app.extensions["feedsvc"].store.engine.dispose()

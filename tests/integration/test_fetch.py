@@ -10,6 +10,8 @@ from werkzeug import Response
 from feedsvc.errors import FetchConnectError, FetchHTTPStatus, FetchRefused, FetchTimeout, FetchTooLarge
 from feedsvc.fetch import FetchSettings, fetch_page, make_client
 from feedsvc.ssrf import LOOPBACK_NETWORKS, parse_networks
+from tests.support.sites import Site, article_page
+from tests.support.stores import refresher
 
 LOOPBACK = parse_networks(LOOPBACK_NETWORKS)
 
@@ -91,3 +93,17 @@ def test_non_http_urls_are_never_opened(client, settings):
     for url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"):
         with pytest.raises(FetchRefused):
             fetch_page(client, url, settings)
+
+
+GBK_TEXT = "来源:大众日报 作者:刘一颖 “友城+” 镕"  # 镕 is in GBK but not GB2312
+
+
+def test_gbk_article_over_http(httpserver, tmp_path):
+    """A GBK page that declares gb2312, fetched and parsed end to end."""
+    site = Site(httpserver)
+    html = article_page(f"标题{GBK_TEXT}").replace('<meta charset="utf-8">', '<meta charset="gb2312">')
+    site.page("/gbk", html.encode("gbk"), content_type="text/html")
+    r = refresher(tmp_path, f'id = "g"\nname = "G"\nkind = "article_page"\nstart_urls = ["{site.url("/gbk")}"]\n'
+                            '[article]\ntitle = "h1"\n')
+    assert r.refresh_source("g").status == "ok"
+    assert r.store.query_items()[0].title == f"标题{GBK_TEXT}"

@@ -86,17 +86,3 @@ def test_utf8_page_under_a_wrong_gbk_header():
     page = f'<meta charset="gbk"><p>{TEXT}</p>'.encode("utf-8")
     text, codec = decode_document(page, header_charset="GBK")
     assert codec == "utf-8" and TEXT in text
-
-
-def test_gbk_article_over_http(httpserver, tmp_path):
-    """A GBK page that declares gb2312, fetched and parsed end to end."""
-    from tests.support.sites import Site, article_page
-    from tests.support.stores import refresher
-
-    site = Site(httpserver)
-    html = article_page(f"标题{TEXT}").replace('<meta charset="utf-8">', '<meta charset="gb2312">')
-    site.page("/gbk", html.encode("gbk"), content_type="text/html")
-    r = refresher(tmp_path, f'id = "g"\nname = "G"\nkind = "article_page"\nstart_urls = ["{site.url("/gbk")}"]\n'
-                            '[article]\ntitle = "h1"\n')
-    assert r.refresh_source("g").status == "ok"
-    assert r.store.query_items()[0].title == f"标题{TEXT}"

@@ -42,7 +42,7 @@ def layer_of(module: str) -> int:
     feedsvc.extract)."""
     best = max((prefix for _, prefixes in LAYERS for prefix in prefixes
                 if module == prefix or module.startswith(prefix + ".")), key=len, default=None)
-    assert best is not None, f"{module} has no layer in tests/test_layers.py"
+    assert best is not None, f"{module} has no layer in tests/unit/test_layers.py"
     return next(rank for rank, (_, prefixes) in enumerate(LAYERS) if best in prefixes)
 
 
