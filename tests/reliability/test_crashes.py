@@ -22,10 +22,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import parse_strict
+from tests.support.checks import parse_strict
 
-from . import faultserver as fs
-from .processes import feedsvc_env, stop, web_process
+from tests.support import faultserver as fs
+from tests.support.processes import feedsvc_env, stop, web_process
 
 pytestmark = pytest.mark.slow
 

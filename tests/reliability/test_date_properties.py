@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import examples, parse_strict, validate_atoms
+from tests.support.checks import examples, parse_strict, validate_atoms
 from feedsvc.models import StoredItem
 from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.render import FeedMeta, render_atom, render_json, render_rss

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from conftest import parse_strict, reset_postgres, validate_atom
+from tests.support.checks import parse_strict, validate_atom
+
+from tests.support.stores import reset_postgres
 from feedsvc import migrate
 from feedsvc.app import create_app
 from feedsvc.cli import main
 from feedsvc.engine import make_engine
 from feedsvc.feedcache import FeedCache, VersionWatcher
 from feedsvc.web.state import feed_cache
-from reliability.datesite import FINE_UTC, DateSite
+from tests.support.datesite import FINE_UTC, DateSite
 
 FORMATS = ("atom", "rss", "json")
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from . import faultserver as fs
-from .processes import feedsvc_env, peak_rss_mb, stop, web_process
+from tests.support import faultserver as fs
+from tests.support.processes import feedsvc_env, peak_rss_mb, stop, web_process
 
 pytestmark = pytest.mark.slow
 

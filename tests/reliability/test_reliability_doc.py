@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from tests.support.paths import REPO
 
 HERE = Path(__file__).parent
-DOC = HERE.parent.parent / "docs" / "reliability.md"
+DOC = REPO / "docs" / "reliability.md"
 ROW_TEST = re.compile(r"`(test_[a-z0-9_]+\.py)::(test_[A-Za-z0-9_]+)`")
 
 

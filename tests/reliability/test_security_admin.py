@@ -15,8 +15,8 @@ from feedsvc import auth
 from feedsvc.app import create_app
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.state import ADMIN_LIMITER
-from procs import free_port, running, wait_for
-from sites import CountingSite
+from tests.support.processes import free_port, running, wait_for
+from tests.support.sites import CountingSite
 
 TOKEN = "Zq3-admin-token-7f1c"
 OUTSIDER = "203.0.113.7"
@@ -175,6 +175,7 @@ def test_many_clients_keep_memory_bounded():
     assert limiter.take("client-999") > 0  # a recent client is still remembered
 
 
+@pytest.mark.slow
 def test_limit_in_a_served_process(tmp_path, site):
     """`feedsvc serve`, real sockets: guessing gets 429 and a log line; reading
     feeds is not limited."""

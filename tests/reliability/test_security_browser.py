@@ -11,9 +11,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from browser import chromium
-from procs import free_port, running, wait_for
-from reliability.hostilesite import SCRIPT_TEXT, HostileSite
+from tests.support.browser import chromium
+from tests.support.processes import free_port, running, wait_for
+from tests.support.hostilesite import SCRIPT_TEXT, HostileSite
 
 pytestmark = pytest.mark.slow
 

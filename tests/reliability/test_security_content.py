@@ -9,19 +9,21 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 import lxml.html
 import pytest
 from lxml import etree
 
-from conftest import parse_strict, reset_postgres, validate_atom
+from tests.support.checks import parse_strict, validate_atom
+
+from tests.support.stores import reset_postgres
 from feedsvc.app import create_app
 from feedsvc.models import DETAIL_ARTICLE, ItemRecord
 from feedsvc.web.security import CONTENT_SECURITY_POLICY
-from reliability.hostilesite import NOT_TEXT, SCRIPT_TEXT, HostileSite
+from tests.support.hostilesite import NOT_TEXT, SCRIPT_TEXT, HostileSite
+from tests.support.paths import PACKAGE
 
-STATIC = Path(__file__).resolve().parents[2] / "feedsvc" / "static"
+STATIC = PACKAGE / "static"
 FORBIDDEN_TAGS = {"script", "style", "iframe", "object", "embed", "svg", "math", "form", "input", "base", "link",
                   "meta"}
 RAW_MARKUP = re.compile(rb"<\s*(?:[\w-]+:)?(?:script|iframe|img|svg|object|embed|style|form|base)\b", re.I)

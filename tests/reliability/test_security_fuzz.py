@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import fields, is_dataclass
-from pathlib import Path
 
 import lxml.html
 import pytest
@@ -25,14 +24,14 @@ from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.parsers.dom import load_document
 from feedsvc.recipes import load_recipes
 from feedsvc.snapshot import RECIPES_DIR, SITE_DIR
-from reliability.hostilesite import NOT_TEXT
-from conftest import examples
+from tests.support.hostilesite import NOT_TEXT
+from tests.support.checks import examples
+from tests.support.paths import EXTRACT_PAGES
 
-TESTS = Path(__file__).resolve().parents[1]
 RECIPE = load_recipes(RECIPES_DIR, {"snapshot": "http://127.0.0.1:9"})[0]
 URL = "https://news.example.org/a/b/page.shtml"
 HTML_SEEDS = [path.read_bytes() for path in sorted(SITE_DIR.rglob("*.shtml"))] + [
-    path.read_bytes() for path in sorted((TESTS / "extract_pages").glob("*.html"))]
+    path.read_bytes() for path in sorted(EXTRACT_PAGES.glob("*.html"))]
 FEED_SEEDS = [
     b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
 xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T &amp; t</title><link>http://e.org/</link>

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedsvc.app import create_app
-from procs import free_port, running, wait_for
-from conftest import examples
+from tests.support.processes import free_port, running, wait_for
+from tests.support.checks import examples
+from tests.support.paths import PACKAGE
 
-PACKAGE = Path(__file__).resolve().parents[2] / "feedsvc"
 SECRETS = (b"def create_app", b"root:x:0:0", b"SETTINGS", b"[article]")
 
 
@@ -228,6 +228,7 @@ RAW_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(RAW_CASES))
 def test_raw_request_to_the_server_is_refused(server, case):
     port, _ = server
@@ -239,6 +240,7 @@ def test_raw_request_to_the_server_is_refused(server, case):
     assert not any(secret in answer for secret in SECRETS)
 
 
+@pytest.mark.slow
 def test_served_process_logged_no_error(server):
     """Runs after the raw cases (same module, same process): it still
     answers, and nothing it was sent made it log a server error."""

@@ -22,7 +22,9 @@ import pytest
 from sqlalchemy import func, select, text
 from werkzeug import Response
 
-from conftest import parse_strict, reset_postgres
+from tests.support.checks import parse_strict
+
+from tests.support.stores import reset_postgres
 from feedsvc import migrate
 from feedsvc.app import create_app
 from feedsvc.engine import make_engine

@@ -30,8 +30,8 @@ from feedsvc.models import DETAIL_ARTICLE, ItemRecord, Timestamp
 from feedsvc.schema import items
 from feedsvc.store import Store
 
-from . import faultserver as fs
-from .processes import feedsvc_env, peak_rss_mb, probe, web_process
+from tests.support import faultserver as fs
+from tests.support.processes import feedsvc_env, peak_rss_mb, probe, web_process
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,120 @@
+"""Stores and the apps and refreshers over them: PostgreSQL databases of
+their own, the settings a test app reads loopback sites with, and a
+Refresher on a real SQLite file for recipes written inline."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from feedsvc.app import create_app
+from feedsvc.fetch import FetchSettings
+from feedsvc.recipes import parse_recipe
+from feedsvc.refresh import Refresher
+from feedsvc.snapshot import RECIPES_DIR
+from feedsvc.ssrf import LOOPBACK_NETWORKS, parse_networks
+from feedsvc.store import Store
+from tests.support.sites import listing_recipe
+
+# PostgreSQL for the tests that run on both backends: trust auth on loopback.
+PG_ADMIN_URL = os.environ.get("FEEDSVC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+LOOPBACK = parse_networks(LOOPBACK_NETWORKS)
+
+# What every in-process app of the tests needs to read loopback sites at once.
+LOOPBACK_FETCHING = {"FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0}
+
+
+def create_database() -> str:
+    """A new, empty PostgreSQL database; its URL."""
+    name = f"feedsvc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(url: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def demo_recipes(folder: Path, snapshot_url: str) -> Path:
+    """The demo's recipe in `folder`, reading the snapshot site at `snapshot_url`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    recipe = (RECIPES_DIR / "iqilu-shandong.toml").read_text(encoding="utf-8")
+    (folder / "iqilu-shandong.toml").write_text(recipe.replace("{snapshot}", snapshot_url), encoding="utf-8")
+    return folder
+
+
+def demo_settings(instance: Path, database_url: str, snapshot_url: str) -> dict:
+    """The app on the demo recipes, reading the snapshot over real HTTP."""
+    return {
+        "INSTANCE_PATH": str(instance), "DATABASE_URL": database_url, "DB_AUTO_UPGRADE": True,
+        "RECIPES_PATH": str(RECIPES_DIR), "RECIPE_VARIABLES": {"snapshot": snapshot_url}, "TESTING": True,
+        "CACHE_CHECK_INTERVAL_SECONDS": 0,  # see store changes at once; the cache has its own tests
+        **LOOPBACK_FETCHING,  # the snapshot site is on loopback
+    }
+
+
+def make_app(tmp_path: Path, database_url: str, recipes: Path | None = None, **settings):
+    """An app on the recipes in `recipes` (tmp_path/feeds by default)."""
+    return create_app({
+        "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url, "DB_AUTO_UPGRADE": True,
+        "RECIPES_PATH": str(recipes or tmp_path / "feeds"), "TESTING": True, "CACHE_CHECK_INTERVAL_SECONDS": 0,
+        **LOOPBACK_FETCHING, **settings,
+    })
+
+
+def close(app) -> None:
+    app.extensions["feedsvc"].refresher.close()
+    app.extensions["feedsvc"].store.engine.dispose()
+
+
+def write_recipe(folder: Path, url: str, retention: str = "", outlet: str = 'outlet = "测试日报"\n') -> None:
+    """A feed recipe "daily" on `url`."""
+    folder.mkdir(exist_ok=True)
+    (folder / "daily.toml").write_text(
+        f'id = "daily"\nname = "Daily"\nkind = "feed"\nstart_urls = ["{url}"]\n'
+        f'{outlet}obey_robots_txt = false\n{retention}', encoding="utf-8")
+
+
+def settings(**overrides) -> FetchSettings:
+    """Fetch settings for loopback sites: short timeouts, no per-host delay."""
+    values = {"timeout_seconds": 5, "connect_timeout_seconds": 2, "allowed_networks": LOOPBACK,
+              "host_delay_seconds": 0}
+    return FetchSettings(**{**values, **overrides})
+
+
+def refresher(tmp_path: Path, *recipe_texts: str, **fetch_overrides) -> Refresher:
+    recipes = [parse_recipe(text, f"r{i}.toml") for i, text in enumerate(recipe_texts)]
+    store = Store.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store.upgrade_schema()
+    store.sync_sources(recipes)
+    return Refresher(store, recipes, settings(**fetch_overrides), concurrency=2)
+
+
+def image_proxy_settings(tmp_path: Path, site, **overrides) -> dict:
+    """An app with the image proxy on, reading `image_site`'s listing."""
+    folder = tmp_path / "recipes"
+    folder.mkdir(exist_ok=True)
+    (folder / "news.toml").write_text(listing_recipe(site.url("/list")), encoding="utf-8")
+    return {"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(folder),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "TESTING": True,
+            "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
+            "CACHE_CHECK_INTERVAL_SECONDS": 0, "FETCH_TIMEOUT_SECONDS": 5, "IMAGE_PROXY": True, **overrides}
