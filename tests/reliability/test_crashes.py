@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from tests.support.checks import parse_strict
 
 from tests.support import faultserver as fs
-from tests.support.processes import feedsvc_env, stop, web_process
+from tests.support.processes import feedsvc_env, start_feedsvc, stop, upgrade_store, web_process
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +41,6 @@ def _write_recipes(folder: Path, server: fs.FaultServer, sources: int, interval_
         (folder / f"s{n}.toml").write_text(
             f'id = "s{n}"\nname = "Source {n}"\nkind = "feed"\nstart_urls = ["{server.url(f"/s{n}.xml")}"]\n'
             f"refresh_interval_minutes = {interval_minutes}\n", encoding="utf-8")
-
-
-def _start(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "feedsvc", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-
-
-def _upgrade(env: dict) -> None:
-    subprocess.run([sys.executable, "-m", "feedsvc", "db", "upgrade"], env=env, check=True, capture_output=True)
 
 
 def soundness(database_url: str) -> dict:
@@ -160,12 +151,12 @@ def test_kill_9_mid_refresh_leaves_a_sound_store(tmp_path, database_url):
         _write_recipes(tmp_path / "feeds", server, SOURCES)
         env = feedsvc_env(tmp_path, database_url, tmp_path / "feeds", LEASE_SECONDS=2, SCHEDULER_TICK_SECONDS=0.2,
                           REFRESH_CONCURRENCY=3)
-        _upgrade(env)
+        upgrade_store(env)
         killed_at, mid_write = [], 0
         watch = WriteWatch(database_url)
         for _ in range(KILLS):
             hits = sum(server.hits.values())
-            worker = _start(["scheduler"], env)
+            worker = start_feedsvc(["scheduler"], env)
             deadline = time.monotonic() + 20
             while sum(server.hits.values()) == hits:  # refreshing has begun
                 assert time.monotonic() < deadline and worker.poll() is None, stop(worker)
@@ -177,7 +168,7 @@ def test_kill_9_mid_refresh_leaves_a_sound_store(tmp_path, database_url):
         watch.close()
         # A new worker: every source is refreshed once the dead one's leases run out.
         restarted = datetime.now(timezone.utc)
-        worker = _start(["scheduler"], env)
+        worker = start_feedsvc(["scheduler"], env)
         engine = create_engine(database_url)
         try:
             deadline = time.monotonic() + 30
@@ -252,7 +243,7 @@ def test_a_read_only_store_fails_refresh_clearly(tmp_path, read_only_url):
             server.routes[f"/s{n}.xml"] = fs.fresh_feed(f"s{n}", 3)
         _write_recipes(tmp_path / "feeds", server, 2)
         env = feedsvc_env(tmp_path, writable, tmp_path / "feeds")
-        _upgrade(env)
+        upgrade_store(env)
         code, reports, output = _refresh_json(env)
         assert code == 0 and [r["status"] for r in reports] == ["ok", "ok"], output
         with web_process(env) as web:

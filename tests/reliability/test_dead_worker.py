@@ -15,11 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from procs import free_port
-from sites import CountingSite
+from tests.support.sites import CountingSite
 
-from .processes import feedsvc_env, stop
-from .test_crashes import _start, _upgrade
+from tests.support.processes import feedsvc_env, free_port, start_feedsvc, stop, upgrade_store
 
 pytestmark = pytest.mark.slow
 SOURCES = 4
@@ -52,9 +50,9 @@ def test_a_killed_schedulers_sources_are_taken_over(tmp_path, database_url):
         metrics_port = free_port()
         env = feedsvc_env(tmp_path, database_url, tmp_path / "feeds", SCHEDULER_TICK_SECONDS=0.5,
                           REFRESH_CONCURRENCY=SOURCES, FETCH_TIMEOUT_SECONDS=600)
-        _upgrade(env)
+        upgrade_store(env)
         engine = create_engine(database_url)
-        first = _start(["scheduler"], env)
+        first = start_feedsvc(["scheduler"], env)
         deadline = time.monotonic() + 30
         while _refreshed_since(engine, datetime(2000, 1, 1, tzinfo=timezone.utc)) < SOURCES:
             assert time.monotonic() < deadline and first.poll() is None, stop(first)
@@ -72,7 +70,7 @@ def test_a_killed_schedulers_sources_are_taken_over(tmp_path, database_url):
         stop(first, signal.SIGKILL)
         killed, killed_at = time.monotonic(), datetime.now(timezone.utc)
         site.delays.clear()
-        second = _start(["scheduler"], {**env, "FEEDSVC_SCHEDULER_METRICS_PORT": str(metrics_port)})
+        second = start_feedsvc(["scheduler"], {**env, "FEEDSVC_SCHEDULER_METRICS_PORT": str(metrics_port)})
         lags, stale = [], []
         try:
             while _refreshed_since(engine, killed_at) < SOURCES:

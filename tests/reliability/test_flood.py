@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from . import faultserver as fs
-from .processes import feedsvc_env, web_process
+from tests.support import faultserver as fs
+from tests.support.processes import feedsvc_env, web_process
 
 pytestmark = pytest.mark.slow
 

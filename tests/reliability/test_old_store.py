@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
-from conftest import parse_strict
+from tests.support.checks import parse_strict
 from feedsvc import migrate
 from feedsvc.app import create_app
 from feedsvc.cli import main

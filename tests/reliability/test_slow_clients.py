@@ -15,10 +15,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from procs import free_port, running, wait_for
-from test_processes import procfile
 
-from .processes import feedsvc_env, web_process
+from tests.support.processes import feedsvc_env, free_port, procfile, running, wait_for, web_process
 
 pytestmark = pytest.mark.slow
 

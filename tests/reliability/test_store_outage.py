@@ -17,11 +17,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import PG_ADMIN_URL
-from procs import free_port, running, wait_for
-from sites import CountingSite
+from tests.support.stores import PG_ADMIN_URL
+from tests.support.sites import CountingSite
 
-from .processes import feedsvc_env
+from tests.support.processes import feedsvc_env, free_port, running, wait_for
 
 pytestmark = pytest.mark.slow
 CACHED = ["/feeds/all.atom", "/feeds/source/s0.rss", "/feeds/all.json?limit=2"]

@@ -184,3 +184,12 @@ def web_process(env: dict[str, str], line: str | None = None):
             output.seek(0)
             web.log = output.read().decode("utf-8", "replace")
 
+
+def start_feedsvc(args: list[str], env: dict) -> subprocess.Popen:
+    """`python -m feedsvc ARGS` in a session of its own, output captured."""
+    return subprocess.Popen([sys.executable, "-m", "feedsvc", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def upgrade_store(env: dict) -> None:
+    subprocess.run([sys.executable, "-m", "feedsvc", "db", "upgrade"], env=env, check=True, capture_output=True)

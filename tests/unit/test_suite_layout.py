@@ -14,7 +14,7 @@ KINDS = ("unit", "corpus", "integration", "processes", "reliability")
 PROCESS_KINDS = ("processes", "reliability")
 # What starts a process: the helpers that run feedsvc or a browser, and the
 # subprocess module itself (jing, run by tests.support.checks, is a checker).
-STARTERS = {"tests.support.processes": {"running", "web_process", "probe", "run_measured"},
+STARTERS = {"tests.support.processes": {"running", "web_process", "probe", "run_measured", "start_feedsvc", "upgrade_store"},
             "tests.support.browser": {"chromium"}}
 PROCESS_MODULES = {"subprocess", "pty"}
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import parse_strict
+from tests.support.checks import parse_strict
 from feedsvc.app import create_app
 from feedsvc.feedcache import FeedCache, RenderedFeed, VersionWatcher
 from feedsvc.snapshot import RECIPES_DIR
