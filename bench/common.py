@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from feedsvc.models import DETAIL_ARTICLE, ItemRecord, Timestamp
+from feedsvc.core.models import DETAIL_ARTICLE, ItemRecord, Timestamp
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_ID = "bench"
@@ -51,7 +51,7 @@ def seed_text() -> tuple[tuple[str, ...], str]:
     """Titles and running text of the bundled seed article (and its related
     list), the model every generated item is shaped after."""
     from feedsvc.parsers import parse_article
-    from feedsvc.recipes import load_recipes
+    from feedsvc.sources.recipes import load_recipes
     from feedsvc.snapshot import RECIPES_DIR, SITE_DIR
 
     recipe = load_recipes(RECIPES_DIR, {"snapshot": "http://127.0.0.1:1"})[0]
@@ -123,7 +123,7 @@ def seed_record(i: int) -> ItemRecord:
 
 
 def bench_recipe():
-    from feedsvc.recipes import parse_recipe
+    from feedsvc.sources.recipes import parse_recipe
 
     return parse_recipe(RECIPE_TOML, "bench.toml")
 
@@ -136,7 +136,7 @@ def write_recipes(folder: Path) -> Path:
 
 def open_store(url: str):
     """A store with the real schema (migrations) and the bench source row."""
-    from feedsvc.store import Store
+    from feedsvc.store.store import Store
 
     store = Store.from_url(url)
     store.upgrade_schema()
@@ -146,8 +146,8 @@ def open_store(url: str):
 
 def bulk_rows(start: int, stop: int, now: datetime) -> list[dict]:
     """Rows exactly as Store._insert writes them, derived columns included."""
-    from feedsvc.search import author_keys, search_text
-    from feedsvc.item_merge import mint_guid
+    from feedsvc.store.search import author_keys, search_text
+    from feedsvc.store.item_merge import mint_guid
 
     rows = []
     derived: dict[int, tuple[str, str | None]] = {}
@@ -177,8 +177,8 @@ def bulk_fill(store, count: int, start: int = 0, batch: int = 5000, progress=Non
     Returns the seconds taken."""
     from sqlalchemy import insert, update
 
-    from feedsvc import outlet_stats
-    from feedsvc.schema import items, store_state
+    from feedsvc.store import outlet_stats
+    from feedsvc.store.schema import items, store_state
 
     began = time.perf_counter()
     now = datetime.now(timezone.utc)

@@ -25,7 +25,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from feedsvc.encoding import decode_document
+from feedsvc.fetch.encoding import decode_document
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 HEADLINES = Path(__file__).with_name("extract_headlines.json")

@@ -56,7 +56,7 @@ def _case(label: str, env_extra: dict, folder: Path, tools: dict, seconds: int, 
     try:
         base = f"http://127.0.0.1:{port}"
         common.wait_http(f"{base}/healthz", 60, web)
-        from feedsvc.outlets import slugify
+        from feedsvc.core.outlets import slugify
 
         path = f"/feeds/outlet/{slugify(common.FEED_OUTLET)}.atom"
         for _ in range(20):  # cached, and learnt by the fast path of every worker

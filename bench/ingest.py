@@ -31,8 +31,8 @@ BATCH_PAGES = 30
 
 def _records(article, source_id: str):
     """What Refresher hands the store for one article page (see
-    feedsvc.refresh._article_records)."""
-    from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord
+    feedsvc.ingest.refresh._article_records)."""
+    from feedsvc.core.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord
 
     own = ItemRecord(url=article.url, source_id=source_id, title=article.title, detail=DETAIL_ARTICLE,
                      summary=article.summary, body_html=article.body_html, author=article.author,
@@ -65,7 +65,7 @@ def _rates(count: int, parse: _Clock, store: _Clock) -> dict:
 
 
 def articles(folder: Path, pages_wanted: int = 900, profile: dict | None = None) -> dict:
-    from feedsvc.recipes import load_recipes
+    from feedsvc.sources.recipes import load_recipes
     from feedsvc.snapshot import RECIPES_DIR, SITE_DIR
     from feedsvc.parsers import parse_article
 

@@ -30,7 +30,7 @@ def _env(instance: Path, base: str, extra: dict | None = None) -> dict:
 
 
 def _items(instance: Path) -> int:
-    from feedsvc.store import Store
+    from feedsvc.store.store import Store
 
     store = Store.from_url(f"sqlite:///{instance / 'feedsvc.sqlite3'}")
     try:
@@ -49,7 +49,7 @@ def peak():
         if line.startswith('VmHWM:'):
             sys.stderr.write('PEAK_RSS_KB ' + line.split()[1] + '\\n')
 atexit.register(peak)
-from feedsvc.cli import main
+from feedsvc.cli.commands import main
 sys.argv = ['feedsvc', 'refresh', '--json']
 main()
 """
@@ -129,7 +129,7 @@ for name in sys.argv[1:]:
 print(json.dumps({'baseline_mb': round(rss() - sum(s[1] for s in steps), 1), 'steps': steps, 'total_mb': round(last, 1)}))
 """
 FOOTPRINT_MODULES = ("flask", "sqlalchemy", "lxml.html", "feedgen.feed", "feedparser", "nh3", "charset_normalizer",
-                     "httpx", "pydantic", "apscheduler", "alembic", "pypinyin", "feedsvc.app", "feedsvc.cli")
+                     "httpx", "pydantic", "apscheduler", "alembic", "pypinyin", "feedsvc.app", "feedsvc.cli.commands")
 
 
 def import_footprint() -> dict:

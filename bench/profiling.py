@@ -49,7 +49,7 @@ LEAF_RULES = (
     ("feedparser", ("feedparser/",)),
     ("nh3 sanitising", ("nh3",)),
     ("feedsvc.parsers", ("feedsvc/parsers/",)),
-    ("feedsvc.search (folding)", ("feedsvc/search.py",)),
+    ("feedsvc.store.search (folding)", ("feedsvc/store/search.py",)),
     ("werkzeug/flask request and response handling", ("werkzeug/", "flask/")),
     ("granian (Python side of the WSGI bridge)", ("granian/",)),
     ("feedsvc.web.fastpath (cached feed answers)", ("feedsvc/web/fastpath.py",)),

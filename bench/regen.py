@@ -49,7 +49,7 @@ class Changes:
         self._edits = itertools.count()
 
     def apply(self) -> None:
-        from feedsvc.models import Timestamp
+        from feedsvc.core.models import Timestamp
 
         i = next(self._new)
         newest = replace(common.seed_record(i), published=Timestamp(
@@ -82,7 +82,7 @@ def _summary(query_ms: list, render_ms: list, runs: int, size: int) -> dict:
 
 
 def _cold(store, changes: Changes, fmt: str, limit: int, runs: int) -> dict:
-    from feedsvc.models import ItemQuery
+    from feedsvc.core.models import ItemQuery
     from feedsvc.render import render_atom, render_json, render_rss
 
     render = {"atom": render_atom, "rss": render_rss, "json": render_json}[fmt]
@@ -104,7 +104,7 @@ def _cold(store, changes: Changes, fmt: str, limit: int, runs: int) -> dict:
 
 def _warm(store, changes: Changes, fmt: str, limit: int, runs: int) -> dict:
     """Store.query_feed + render_feed, keyed as feedsvc.web.feeds does."""
-    from feedsvc.models import ItemQuery
+    from feedsvc.core.models import ItemQuery
     from feedsvc.render import FragmentCache, render_feed
 
     meta = _meta(fmt, limit)

@@ -34,8 +34,8 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _queries(store, big: bool) -> dict:
-    from feedsvc.models import ItemQuery
-    from feedsvc.search import fold
+    from feedsvc.core.models import ItemQuery
+    from feedsvc.core.folding import fold
 
     outlet = ItemQuery(outlets=(common.FEED_OUTLET,), limit=50)
     common_word = ItemQuery(text=fold(common.COMMON_KEYWORD), limit=50)
@@ -66,7 +66,7 @@ def _queries(store, big: bool) -> dict:
 def _statement(query):
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-    from feedsvc.item_rows import feed_select  # the store's own statement
+    from feedsvc.store.item_rows import feed_select  # the store's own statement
 
     statement = feed_select(query)
     return str(statement.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
@@ -75,7 +75,7 @@ def _statement(query):
 def _raw_outlet_ms(path: Path) -> dict:
     """The same outlet query run by sqlite3 alone (rows fetched as tuples):
     what SQLite costs without SQLAlchemy and StoredItem building."""
-    from feedsvc.models import ItemQuery
+    from feedsvc.core.models import ItemQuery
 
     sql = _statement(ItemQuery(outlets=(common.FEED_OUTLET,), limit=50))
     con = sqlite3.connect(path)
@@ -86,8 +86,8 @@ def _raw_outlet_ms(path: Path) -> dict:
 
 
 def _sqlite_plan(path: Path) -> dict:
-    from feedsvc.models import ItemQuery
-    from feedsvc.search import fold
+    from feedsvc.core.models import ItemQuery
+    from feedsvc.core.folding import fold
 
     plans = {}
     con = sqlite3.connect(path)
@@ -102,7 +102,7 @@ def _sqlite_load(path: Path, start: int, count: int) -> float:
     """Add rows start..start+count through a loading connection."""
     from sqlalchemy import create_engine, event, text
 
-    from feedsvc import outlet_stats
+    from feedsvc.store import outlet_stats
 
     began = time.perf_counter()
     engine = create_engine(f"sqlite:///{path}")
@@ -143,7 +143,7 @@ def _sqlite_load(path: Path, start: int, count: int) -> float:
 
 
 def sqlite(sizes=SQLITE_SIZES, profile: bool = False) -> dict:
-    from feedsvc.store import Store
+    from feedsvc.store.store import Store
 
     folder = Path(tempfile.mkdtemp(prefix="feedsvc-bench-scale-"))
     path = folder / "scale.sqlite3"
@@ -173,7 +173,7 @@ def sqlite(sizes=SQLITE_SIZES, profile: bool = False) -> dict:
 
 
 def _profile_outlet(store, out: dict) -> None:
-    from feedsvc.models import ItemQuery
+    from feedsvc.core.models import ItemQuery
 
     from bench import profiling
 

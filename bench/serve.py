@@ -201,7 +201,7 @@ def _ratios(out: dict) -> None:
 def run(seconds: int = 10, items: int = 400, profile: bool = False) -> dict:
     import psutil
 
-    from feedsvc.outlets import slugify
+    from feedsvc.core.outlets import slugify
 
     tools = common.ensure_tools("wrk", "nginx")
     workers = os.cpu_count() or 1

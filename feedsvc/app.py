@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from flask import Flask
 
 from feedsvc import web
-from feedsvc.runtime import EXTENSION, Service, open_service
+from feedsvc.service import EXTENSION, Service, open_service
 
-SCHEDULER_EXTENSION = "feedsvc.scheduler"
+SCHEDULER_EXTENSION = "feedsvc.ingest.scheduler"
 
 
 def create_app(service: Service | Mapping[str, object] | None = None) -> Flask:
@@ -27,7 +27,7 @@ def create_app(service: Service | Mapping[str, object] | None = None) -> Flask:
 def start_scheduler(app: Flask):
     """`feedsvc serve` is web and worker in one: a background scheduler
     for the app's service, stopped by stop_scheduler."""
-    from feedsvc.scheduler import make_scheduler
+    from feedsvc.ingest.scheduler import make_scheduler
 
     scheduler = make_scheduler(app.extensions[EXTENSION])
     scheduler.start()
@@ -38,7 +38,7 @@ def start_scheduler(app: Flask):
 def stop_scheduler(app: Flask) -> None:
     """Stop the scheduler started by start_scheduler and wait for its
     running refreshes (the web server's worker is exiting)."""
-    from feedsvc import scheduler
+    from feedsvc.ingest import scheduler
 
     running = app.extensions.get(SCHEDULER_EXTENSION)
     if running is not None:

@@ -12,7 +12,7 @@ from feedsvc.extract.analysis import Extracted, analyse
 from feedsvc.extract.listing import entries, find_groups, own_groups
 from feedsvc.parsers.outlet_names import KnownOutlets, load_outlets
 from feedsvc.extract.tree import strip_noise
-from feedsvc.models import DEFAULT_ZONE, ListingEntry
+from feedsvc.core.models import DEFAULT_ZONE, ListingEntry
 from feedsvc.parsers.dom import canonical_url, load_document
 
 __all__ = ["DEFAULT_ZONE", "Extracted", "KnownOutlets", "extract_listing", "extract_page", "load_outlets"]

@@ -20,7 +20,7 @@ from feedsvc.extract.metadata import (Found, bracketed_name, byline, byline_on, 
 from feedsvc.extract.structured import Structured, read_structured
 from feedsvc.extract.tree import Run, runs_of, strip_noise, weighted_len
 
-from feedsvc.models import ListingEntry, Timestamp
+from feedsvc.core.models import ListingEntry, Timestamp
 from feedsvc.parsers.dom import absolute_http, canonical_url, load_document
 from feedsvc.parsers.text import char_len, shorten
 

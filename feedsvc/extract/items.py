@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 
 from feedsvc.parsers.outlet_names import KnownOutlets
 from feedsvc.extract.tree import BLOCK_TAGS, SKIP_TAGS, class_id, weighted_len
-from feedsvc.models import Timestamp
+from feedsvc.core.models import Timestamp
 from feedsvc.parsers.dates import parse_near
 from feedsvc.parsers.text import shorten, squash, strip_more_link
 

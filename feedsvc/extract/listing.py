@@ -18,7 +18,7 @@ from statistics import median
 from feedsvc.parsers.dates import looks_dated, parse_timestamp
 from feedsvc.extract.metadata import labelled
 from feedsvc.extract.tree import ancestors, class_id, runs_of, weighted_len
-from feedsvc.models import ListingEntry
+from feedsvc.core.models import ListingEntry
 from feedsvc.parsers.dom import absolute_http
 from feedsvc.parsers.text import shorten, squash, strip_more_link
 

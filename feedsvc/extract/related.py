@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from feedsvc.extract import items as item_mod
 from feedsvc.parsers.outlet_names import KnownOutlets
 from feedsvc.extract.tree import Run, ancestors, class_id, weighted_len
-from feedsvc.models import ListingEntry
+from feedsvc.core.models import ListingEntry
 from feedsvc.parsers.dom import absolute_http
 from feedsvc.parsers.text import squash
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from feedsvc.extract.analysis import Analysis, analyse
 from feedsvc.extract.tree import runs_of, weighted_len
 from feedsvc.parsers.dom import link_of, load_document, select, select_one
-from feedsvc.models import DEFAULT_ZONE_NAME
+from feedsvc.core.models import DEFAULT_ZONE_NAME
 
 _IDENT = re.compile(r"^[A-Za-z_][\w-]*$")
 _LISTING_MIN_ENTRIES = 8  # an index page lists many headlines and has little prose

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 
-from feedsvc import logs
-from feedsvc.config import load_settings
+from feedsvc.core import logs
+from feedsvc.core.config import load_settings
 from feedsvc.images.cache import ImageCache
 from feedsvc.images.keys import image_signer
 from feedsvc.images.proxy import ImageProxy, image_settings
-from feedsvc.runtime import database_url_for
-from feedsvc.store import Store
+from feedsvc.service import database_url_for
+from feedsvc.store.store import Store
 
 
 def image_cache_path(settings) -> str:

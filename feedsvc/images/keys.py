@@ -5,7 +5,7 @@ images process that verifies agree without configuration."""
 from __future__ import annotations
 
 from feedsvc.images.tokens import KEY_NAME, Signer, new_key
-from feedsvc.store import Store
+from feedsvc.store.store import Store
 
 
 def image_signer(config, store: Store) -> Signer:

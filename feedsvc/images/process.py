@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from feedsvc.config import DEFAULTS, ENV_PREFIX
+from feedsvc.core.config import DEFAULTS, ENV_PREFIX
 
 
 def _free_port() -> int:

@@ -20,12 +20,13 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import generate_latest
 
-from feedsvc.auth import check_bearer
-from feedsvc.fetch import DEFAULT_USER_AGENT
+from feedsvc.core.auth import check_bearer
+from feedsvc.fetch.page import DEFAULT_USER_AGENT
 from feedsvc.images.cache import ImageCache
 from feedsvc.images.sniff import raster_type
 from feedsvc.images.tokens import BadToken, ImageRef, Signer
-from feedsvc.ssrf import AddressRefused, Network, describe, is_permitted
+from feedsvc.core.networks import Network
+from feedsvc.fetch.ssrf import AddressRefused, describe, is_permitted
 
 log = logging.getLogger(__name__)
 PREFIX = "/img/"
@@ -42,7 +43,7 @@ class Refused(Exception):
 
 class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
     """The SSRF guard for asynchronous fetching: resolve, check every
-    address as feedsvc.ssrf does, connect only to permitted ones."""
+    address as feedsvc.fetch.ssrf does, connect only to permitted ones."""
 
     def __init__(self, allowed: tuple[Network, ...]):
         self.allowed = allowed

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from feedsvc.errors import RecipeMismatch
-from feedsvc.models import Article
+from feedsvc.core.errors import RecipeMismatch
+from feedsvc.core.models import Article
 from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.parsers.dom import absolute_http, canonical_url, element_text, load_document, select, select_one, text_of, time_text
 from feedsvc.parsers.sanitize import BODY_ATTRIBUTES, BODY_TAGS, clean_html, inner_html
 from feedsvc.parsers.listing import check_required, extract_entries
 from feedsvc.parsers.labels import author_of, editors_of, outlet_of, own_part
 from feedsvc.parsers.text import shorten, squash
-from feedsvc.recipes import ArticleSelectors, ListingSelectors
+from feedsvc.sources.recipes import ArticleSelectors, ListingSelectors
 
 # Deck lines and subheads are often whole-paragraph bold; the lead is the
 # first paragraph of running text.

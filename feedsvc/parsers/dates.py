@@ -8,8 +8,8 @@ gives only a date keeps day precision, so nobody later mistakes the
 `now` in the recipe's zone; a month-day later than today is last year's.
 
 Whatever the text says, reading it never raises: a time past what a
-datetime holds comes out as feedsvc.times.FAR_PAST or FAR_FUTURE, and the
-store's door (feedsvc.times.plausible) turns away those and every other
+datetime holds comes out as feedsvc.core.times.FAR_PAST or FAR_FUTURE, and the
+store's door (feedsvc.core.times.plausible) turns away those and every other
 time outside the plausible window. A zone's old local mean time is never
 attached: its modern whole-minute offset is."""
 
@@ -21,8 +21,8 @@ import time as clock_time
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
-from feedsvc.models import Timestamp
-from feedsvc.times import FAR_FUTURE, FAR_PAST, in_zone, shifted
+from feedsvc.core.models import Timestamp
+from feedsvc.core.times import FAR_FUTURE, FAR_PAST, in_zone, shifted
 
 _TIME = r"(?:[\sT]*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 _NUMERIC = re.compile(

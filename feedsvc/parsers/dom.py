@@ -9,11 +9,11 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError
 
-from feedsvc.encoding import decode_document
-from feedsvc.errors import ParseError
+from feedsvc.fetch.encoding import decode_document
+from feedsvc.core.errors import ParseError
 from feedsvc.parsers.text import squash
-from feedsvc.urls import absolute_http, canonicalize
-from feedsvc.xmlchars import has_invalid, strip_invalid
+from feedsvc.core.urls import absolute_http, canonicalize
+from feedsvc.core.xmlchars import has_invalid, strip_invalid
 
 __all__ = ["absolute_http", "canonical_url", "compiled", "element_text", "link_of", "load_document", "select",
            "select_one", "text_of", "time_text"]

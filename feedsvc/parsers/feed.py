@@ -16,14 +16,14 @@ from datetime import timezone
 import feedparser
 import nh3
 
-from feedsvc.encoding import charset_from_content_type, detect_encoding, normalize_encoding
-from feedsvc.errors import ParseError
-from feedsvc.models import OUTLET_SCHEME, Article, Timestamp
+from feedsvc.fetch.encoding import charset_from_content_type, detect_encoding, normalize_encoding
+from feedsvc.core.errors import ParseError
+from feedsvc.core.models import OUTLET_SCHEME, Article, Timestamp
 from feedsvc.parsers.dates import from_utc_struct, parse_timestamp
 from feedsvc.parsers.sanitize import clean_fragment
 from feedsvc.parsers.text import shorten, squash
-from feedsvc.urls import absolute_http
-from feedsvc.xmlchars import strip_invalid
+from feedsvc.core.urls import absolute_http
+from feedsvc.core.xmlchars import strip_invalid
 
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from feedsvc.errors import RecipeMismatch
-from feedsvc.models import Listing, ListingEntry
+from feedsvc.core.errors import RecipeMismatch
+from feedsvc.core.models import Listing, ListingEntry
 from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.parsers.dom import (
     absolute_http, canonical_url, element_text, link_of, load_document, select, select_one, text_of, time_text,
 )
 from feedsvc.parsers.labels import outlet_of, own_part
 from feedsvc.parsers.text import shorten, strip_more_link
-from feedsvc.recipes import ListingSelectors
+from feedsvc.sources.recipes import ListingSelectors
 
 
 def _entry(element, selectors: ListingSelectors, base: str, zone: tzinfo) -> ListingEntry | None:

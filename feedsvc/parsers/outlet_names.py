@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from feedsvc.errors import FeedsvcError
+from feedsvc.core.errors import FeedsvcError
 
 DIRECTORY = Path(__file__).with_name("outlets.json")
 # Second-level labels under which a registrable name sits one level deeper

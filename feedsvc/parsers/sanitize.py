@@ -10,7 +10,7 @@ import lxml.html
 import nh3
 from lxml.etree import ParserError
 
-from feedsvc.xmlchars import strip_invalid
+from feedsvc.core.xmlchars import strip_invalid
 
 BODY_TAGS = {"p", "br", "div", "span", "a", "img", "strong", "b", "em", "i", "u", "blockquote", "ul", "ol", "li",
              "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "table", "thead", "tbody", "tr", "td", "th",

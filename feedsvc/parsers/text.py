@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from feedsvc.xmlchars import strip_invalid
+from feedsvc.core.xmlchars import strip_invalid
 
 SUMMARY_MAX_CHARS = 200
 # Outlet names are keys, slugs and index rows: a site may not make one a page long.
@@ -38,7 +38,7 @@ _WIDTH_VARIANTS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff65-\uf
 
 def squash(text: str | None) -> str:
     """Collapse every run of whitespace (full-width included) to one space;
-    characters no feed can carry (see feedsvc.xmlchars) and format
+    characters no feed can carry (see feedsvc.core.xmlchars) and format
     characters go."""
     return _SPACE.sub(" ", FORMAT_CHARACTERS.sub("", strip_invalid(text or ""))).strip()
 

@@ -1,7 +1,7 @@
 """Feed renderers: stored items and feed metadata in, bytes out. Pure,
 but for the cache of rendered entries an app may hand in."""
 
-from feedsvc.models import OUTLET_SCHEME
+from feedsvc.core.models import OUTLET_SCHEME
 from feedsvc.render.formats import FORMATS, Format
 from feedsvc.render.fragments import FragmentCache, render_feed
 from feedsvc.render.json import JSON_TYPE, render_json

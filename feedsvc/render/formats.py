@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from feedsvc.models import StoredItem
+from feedsvc.core.models import StoredItem
 from feedsvc.render.json import JSON_TYPE, json_document, json_item
 from feedsvc.render.meta import ATOM_TYPE, RSS_TYPE, FeedMeta
 from feedsvc.render.xml import atom_document, atom_entry, rss_document, rss_item

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-from feedsvc.models import StoredItem
+from feedsvc.core.models import StoredItem
 from feedsvc.render.formats import FORMATS
 from feedsvc.render.meta import FeedMeta, feed_updated, rendered_or_none
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from feedsvc.models import StoredItem
+from feedsvc.core.models import StoredItem
 from feedsvc.render.meta import FeedMeta, local_time, rendered_or_none
 
 JSON_TYPE = "application/feed+json"

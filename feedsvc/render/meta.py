@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from feedsvc.models import DEFAULT_ZONE, StoredItem
-from feedsvc.times import as_utc, shown_in
+from feedsvc.core.models import DEFAULT_ZONE, StoredItem
+from feedsvc.core.times import as_utc, shown_in
 
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 from lxml import etree
 
-from feedsvc.xmlchars import strip_invalid
+from feedsvc.core.xmlchars import strip_invalid
 
 OPML_TYPE = "text/x-opml"
 

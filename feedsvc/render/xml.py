@@ -16,10 +16,10 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsvc import __version__
-from feedsvc.models import OUTLET_SCHEME, StoredItem
+from feedsvc.core.models import OUTLET_SCHEME, StoredItem
 from feedsvc.render.meta import (ATOM_TYPE, RSS_TYPE, FeedMeta, feed_updated, image_type, local_time,
                                  rendered_or_none)
-from feedsvc.xmlchars import strip_invalid
+from feedsvc.core.xmlchars import strip_invalid
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"

@@ -7,9 +7,9 @@ from flask import Flask, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from feedsvc.feedcache import FeedCache, VersionWatcher
+from feedsvc.web.feedcache import FeedCache, VersionWatcher
 from feedsvc.render import FragmentCache
-from feedsvc.runtime import EXTENSION
+from feedsvc.service import EXTENSION
 from feedsvc.web import admin, api, cors, feeds, images, pages, security
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.fastpath import FeedFastPath
@@ -53,7 +53,7 @@ def _settle_feed_ids(app: Flask) -> None:
     if app.config["FEED_ID_AUTHORITY"] or app.config["BASE_URL"]:
         from datetime import datetime, timezone
 
-        from feedsvc.feed_ids import settle_authority
+        from feedsvc.store.feed_ids import settle_authority
 
         app.extensions[FEED_ID_AUTHORITY] = settle_authority(
             app.extensions[EXTENSION].store, app.config["FEED_ID_AUTHORITY"], app.config["BASE_URL"],
@@ -68,7 +68,7 @@ def _undecodable_request(_error) -> Response:
 
 def _store_unavailable(error) -> Response:
     # The store is down or unreachable: what is cached is still served (see
-    # feedsvc.feedcache.VersionWatcher, which logs the outage once);
+    # feedsvc.web.feedcache.VersionWatcher, which logs the outage once);
     # anything else must wait for it.
     response = Response("the store is unavailable; try again shortly\n", 503, mimetype="text/plain")
     response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)

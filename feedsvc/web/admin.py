@@ -7,8 +7,8 @@ import logging
 
 from flask import Blueprint, current_app, request
 
-from feedsvc.auth import authorize, client_address
-from feedsvc.query import QueryError, parse_number
+from feedsvc.core.auth import authorize, client_address
+from feedsvc.store.query import QueryError, parse_number
 from feedsvc.web.ratelimit import client_key, retry_after_header
 from feedsvc.web.state import ADMIN_LIMITER, TRUSTED_PROXIES, runtime
 

@@ -15,14 +15,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from feedsvc.auth import Decision, check_bearer
-from feedsvc.feedcache import RenderedFeed
-from feedsvc.filtered_feed import query_items_matching
-from feedsvc.models import DEFAULT_ZONE, StoredItem
-from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request, parse_page
+from feedsvc.core.auth import Decision, check_bearer
+from feedsvc.web.feedcache import RenderedFeed
+from feedsvc.web.filtered_feed import query_items_matching
+from feedsvc.core.models import DEFAULT_ZONE, StoredItem
+from feedsvc.store.query import QueryError, encode_cursor, known_args, parse_feed_request, parse_page
 from feedsvc.render import FORMATS, feed_updated
 from feedsvc.render.meta import UnshowableTime, rendered_or_none
-from feedsvc.times import shown_in
+from feedsvc.core.times import shown_in
 from feedsvc.web import openapi
 from feedsvc.web.admin import take_admin_budget
 # Shared with the feeds, so the API converts text, folds outlet aliases,

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 from werkzeug.http import http_date, is_resource_modified
 
-from feedsvc.auth import environ_client_address
-from feedsvc.feedcache import KNOWN_KEYS, FeedCache
-from feedsvc.metrics import Metrics
+from feedsvc.core.auth import environ_client_address
+from feedsvc.web.feedcache import KNOWN_KEYS, FeedCache
+from feedsvc.metrics.registry import Metrics
 from feedsvc.web.feeds import RENDER_LIMITED_BODY, metric_format
 from feedsvc.web.ratelimit import RateLimiter, client_key, retry_after_header
 from feedsvc.web.cors import ALLOW_ANY_ORIGIN

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import render_template, request
 
-from feedsvc.models import StoredItem
+from feedsvc.core.models import StoredItem
 from feedsvc.render import ATOM_TYPE, JSON_TYPE, RSS_TYPE, FeedMeta
 from feedsvc.render.meta import local_time, rendered_or_none
 

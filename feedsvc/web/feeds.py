@@ -12,12 +12,12 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from feedsvc.feed_ids import feed_id
-from feedsvc.auth import client_address
-from feedsvc.feedcache import RenderedFeed
-from feedsvc.filtered_feed import query_feed_matching, query_items_matching
-from feedsvc.models import DEFAULT_ZONE
-from feedsvc.query import QueryError, encode_cursor, known_args, parse_feed_request
+from feedsvc.store.feed_ids import feed_id
+from feedsvc.core.auth import client_address
+from feedsvc.web.feedcache import RenderedFeed
+from feedsvc.web.filtered_feed import query_feed_matching, query_items_matching
+from feedsvc.core.models import DEFAULT_ZONE
+from feedsvc.store.query import QueryError, encode_cursor, known_args, parse_feed_request
 from feedsvc.render import FORMATS, OPML_TYPE, FeedMeta, feed_updated, render_feed, render_opml
 from feedsvc.web.feed_page import PAGE_TYPE, render_page, wants_page
 from feedsvc.web.images import with_proxied_images

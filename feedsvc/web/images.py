@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from feedsvc.images.keys import image_signer
 from feedsvc.images.rewrite import proxy_images
 from feedsvc.images.tokens import ImageRef
-from feedsvc.runtime import EXTENSION
+from feedsvc.service import EXTENSION
 from feedsvc.web.state import base_url, runtime
 
 IMAGE_SIGNER = "feedsvc.image_signer"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import get_args
 
 from feedsvc import __version__
-from feedsvc.models import DEFAULT_ZONE_NAME
-from feedsvc.outlets import OUTLETS_PAGE_SIZE
-from feedsvc.query import CONVERSIONS, LIMIT_DEFAULT, LIMIT_MAX, PAGE_MAX
-from feedsvc.recipes import RecipeKind
+from feedsvc.core.models import DEFAULT_ZONE_NAME
+from feedsvc.core.outlets import OUTLETS_PAGE_SIZE
+from feedsvc.store.query import CONVERSIONS, LIMIT_DEFAULT, LIMIT_MAX, PAGE_MAX
+from feedsvc.sources.recipes import RecipeKind
 
 JSON = "application/json"
 

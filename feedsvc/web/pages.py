@@ -7,16 +7,16 @@ import logging
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from feedsvc.auth import check_bearer
-from feedsvc.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from feedsvc.models import DEFAULT_ZONE, StoredItem
+from feedsvc.core.auth import check_bearer
+from feedsvc.metrics.registry import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from feedsvc.core.models import DEFAULT_ZONE, StoredItem
 from feedsvc.render import FORMATS
 from feedsvc.render.meta import UnshowableTime, rendered_or_none
-from feedsvc.times import shown_in
+from feedsvc.core.times import shown_in
 from feedsvc.web.state import STORE_RETRY_AFTER_SECONDS, base_url, outlet_directory, refused_recipes, runtime
-from feedsvc.outlets import OUTLETS_PAGE_SIZE
-from feedsvc.query import QueryError, parse_page
-from feedsvc.reading import describe_read_stats
+from feedsvc.core.outlets import OUTLETS_PAGE_SIZE
+from feedsvc.store.query import QueryError, parse_page
+from feedsvc.extract.reading import describe_read_stats
 
 bp = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from pathlib import PurePath
 
 from flask import current_app
 
-from feedsvc.feedcache import FeedCache
-from feedsvc.outlets import OutletDirectory
+from feedsvc.web.feedcache import FeedCache
+from feedsvc.core.outlets import OutletDirectory
 from feedsvc.render import FragmentCache
-from feedsvc.runtime import EXTENSION, Service
+from feedsvc.service import EXTENSION, Service
 
 FEED_CACHE = "feedsvc.feed_cache"
 FRAGMENT_CACHE = "feedsvc.fragment_cache"
@@ -46,13 +46,13 @@ def outlet_directory() -> OutletDirectory:
 
 
 def feed_id_authority() -> str:
-    """The tagging entity of feed ids (feedsvc.feed_ids), settled once per
+    """The tagging entity of feed ids (feedsvc.store.feed_ids), settled once per
     process; with neither setting, the first request's host is recorded."""
     authority = current_app.extensions.get(FEED_ID_AUTHORITY)
     if authority is None:
         from flask import request
 
-        from feedsvc.feed_ids import settle_authority
+        from feedsvc.store.feed_ids import settle_authority
 
         authority = settle_authority(runtime().store, current_app.config["FEED_ID_AUTHORITY"],
                                      current_app.config["BASE_URL"] or request.host_url, datetime.now(timezone.utc))

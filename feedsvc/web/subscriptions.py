@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from feedsvc.outlets import OutletDirectory
+from feedsvc.core.outlets import OutletDirectory
 from feedsvc.render import OpmlOutline
 
 OPML_OUTLETS_MAX = 500

@@ -15,7 +15,7 @@ import pytest
 from tests.support.checks import parse_strict
 from tests.support.sites import Site
 from tests.support.stores import refresher
-from feedsvc.errors import ParseError
+from feedsvc.core.errors import ParseError
 from feedsvc.parsers import parse_feed
 from feedsvc.parsers.text import squash
 from tests.support.paths import SHARED_CORPUS
@@ -200,7 +200,7 @@ def test_rss_author_with_an_address_is_a_name_and_an_address(site, tmp_path):
     """`<author>a@example.com (刘一颖)</author>`: the name is 刘一颖, the address
     kept apart; feeds write it back as RSS author (with the address) or
     dc:creator (a name alone), and as Atom's name and email."""
-    from feedsvc.models import StoredItem
+    from feedsvc.core.models import StoredItem
     from feedsvc.render import FeedMeta, render_atom, render_rss
 
     site.page("/rss", RSS, content_type="application/rss+xml")
@@ -220,7 +220,7 @@ def test_rss_author_with_an_address_is_a_name_and_an_address(site, tmp_path):
 def test_feedsvc_reads_its_own_feeds_outlets_back(site, tmp_path):
     """A feed feedsvc wrote, read by another feedsvc: each item keeps the
     outlet it was filed under, not the feed's title (`全部 · feedsvc`)."""
-    from feedsvc.models import StoredItem
+    from feedsvc.core.models import StoredItem
     from feedsvc.render import FeedMeta, render_atom, render_json, render_rss
 
     t = datetime(2019, 10, 23, 1, 0, tzinfo=timezone.utc)

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 
 from feedsvc.extract import extract_listing, extract_page
 from feedsvc.extract.analysis import iso
-from feedsvc.extract.cli import extract_command, recipe_suggest
+from feedsvc.cli.extract import extract_command, recipe_suggest
 from feedsvc.parsers.dates import date_in_url, parse_timestamp
 from feedsvc.extract.headline import key, strip_site
 from feedsvc.extract.metadata import labelled
 from feedsvc.extract.tree import runs_of
-from feedsvc.recipes import parse_recipe
+from feedsvc.sources.recipes import parse_recipe
 from feedsvc.snapshot import SITE_DIR
 from tests.support.paths import EXTRACT_PAGES
 

@@ -237,7 +237,7 @@ def test_suggested_related_selector_matches_exactly_the_labelled_items(label_fil
 def test_extract_command_reads_the_users_outlet_file(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from feedsvc.extract.cli import extract_command
+    from feedsvc.cli.extract import extract_command
 
     page = tmp_path / "page.html"
     page.write_bytes(_page(ARTICLE.format(info="<span>2019-10-23 07:55</span> <span>某某晚报</span>", tail=""),

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from feedsvc.parsers import parse_article, parse_listing
-from feedsvc.recipes import load_recipes
+from feedsvc.sources.recipes import load_recipes
 from feedsvc.snapshot import RECIPES_DIR, SITE_DIR
 from tests.support.paths import PAGES as PAGES_DIR
 

@@ -11,8 +11,8 @@ from tests.support.sites import Site, article_page, listing_page
 
 from tests.support.stores import refresher
 from feedsvc.parsers import parse_article
-from feedsvc.recipes import ArticleSelectors
-from feedsvc.urls import absolute_http, canonicalize
+from feedsvc.sources.recipes import ArticleSelectors
+from feedsvc.core.urls import absolute_http, canonicalize
 
 
 @pytest.mark.parametrize("url, expected", [

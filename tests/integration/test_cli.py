@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support.checks import parse_strict, validate_atom
-from feedsvc.cli import main
-from feedsvc.recipes import load_recipes
+from feedsvc.cli.commands import main
+from feedsvc.sources.recipes import load_recipes
 from feedsvc.snapshot import RECIPES_DIR
 
 OPML = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.checks import parse_strict
 from feedsvc.app import create_app
-from feedsvc.feedcache import FeedCache, RenderedFeed, VersionWatcher
+from feedsvc.web.feedcache import FeedCache, RenderedFeed, VersionWatcher
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FEED_CACHE
 

@@ -8,9 +8,9 @@ import pytest
 
 from tests.support.checks import parse_strict
 from feedsvc.app import create_app
-from feedsvc.outlets import OutletDirectory, slugify
+from feedsvc.core.outlets import OutletDirectory, slugify
 from feedsvc.snapshot import RECIPES_DIR
-from feedsvc.outlet_stats import OutletStat
+from feedsvc.store.outlet_stats import OutletStat
 
 
 @pytest.fixture(scope="module")

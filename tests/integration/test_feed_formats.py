@@ -9,7 +9,7 @@ import jsonschema
 from lxml import etree
 
 from tests.support.checks import parse_strict, validate_atom
-from feedsvc.outlets import slugify
+from feedsvc.core.outlets import slugify
 from tests.support.paths import SPEC
 
 JSON_SCHEMA = json.loads((SPEC / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))

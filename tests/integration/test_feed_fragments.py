@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.support.checks import parse_strict, validate_atom
 from feedsvc.app import create_app
-from feedsvc.models import DETAIL_ARTICLE, ItemRecord
+from feedsvc.core.models import DETAIL_ARTICLE, ItemRecord
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FRAGMENT_CACHE
 

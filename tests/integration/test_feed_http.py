@@ -186,7 +186,7 @@ def test_cors_preflight_and_exposed_validators(seeded_app):
 def test_paging_links_are_stable_under_new_items(refreshed_app):
     """RFC 5005 section 3: first, next and previous links. A page URL shows
     the same items after new ones arrive, and previous leads back."""
-    from feedsvc.models import ItemRecord
+    from feedsvc.core.models import ItemRecord
 
     client = refreshed_app.test_client()
 

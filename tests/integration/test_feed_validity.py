@@ -16,9 +16,9 @@ from sqlalchemy import text
 
 from tests.support import checks
 from tests.support.checks import parse_strict, validate_atom
-from feedsvc import migrate
+from feedsvc.store import migrate
 from feedsvc.app import create_app
-from feedsvc.engine import make_engine
+from feedsvc.store.engine import make_engine
 from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
 from tests.support.paths import SPEC
 

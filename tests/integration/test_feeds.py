@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from tests.support.checks import parse_strict, validate_atom
-from feedsvc.outlets import slugify
+from feedsvc.core.outlets import slugify
 from tests.support.paths import PAGES
 
 OUTLET_COUNTS = {"胶东在线": 2, "鲁网": 3, "中国山东网": 3, "新华网": 1, "大众日报": 2}
@@ -200,7 +200,7 @@ def test_index_page_lists_outlets(seeded_app):
     response = seeded_app.test_client().get("/")
     html = etree.HTML(response.data)
     links = {a.get("href") for a in html.iter("a")}
-    from feedsvc.outlets import slugify
+    from feedsvc.core.outlets import slugify
 
     assert all(f"/feeds/outlet/{slugify(o)}.atom" in links for o in OUTLET_COUNTS)
     text = "".join(html.itertext())

@@ -7,9 +7,10 @@ import time
 import pytest
 from werkzeug import Response
 
-from feedsvc.errors import FetchConnectError, FetchHTTPStatus, FetchRefused, FetchTimeout, FetchTooLarge
-from feedsvc.fetch import FetchSettings, fetch_page, make_client
-from feedsvc.ssrf import LOOPBACK_NETWORKS, parse_networks
+from feedsvc.core.errors import FetchConnectError, FetchHTTPStatus, FetchRefused, FetchTimeout, FetchTooLarge
+from feedsvc.fetch.page import FetchSettings, fetch_page, make_client
+from feedsvc.core.networks import parse_networks
+from feedsvc.fetch.ssrf import LOOPBACK_NETWORKS
 from tests.support.sites import Site, article_page
 from tests.support.stores import refresher
 

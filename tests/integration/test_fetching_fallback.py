@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.app import create_app
-from feedsvc.ssrf import LOOPBACK_NETWORKS
+from feedsvc.fetch.ssrf import LOOPBACK_NETWORKS
 from tests.support.sites import Site, etag_page, sent_validators
 from tests.support.stores import refresher
 from tests.support.portal import STORIES, article_html
@@ -154,7 +154,7 @@ def _serve_unchanging_site(site: Site) -> None:
 
 
 def _recipe(r, text: str):
-    from feedsvc.recipes import parse_recipe
+    from feedsvc.sources.recipes import parse_recipe
 
     recipe = parse_recipe(text, "r0.toml")
     r.use_recipes([recipe])

@@ -15,10 +15,10 @@ from werkzeug import Response
 from tests.support.sites import Site, article_page
 
 from tests.support.stores import refresher, settings
-from feedsvc.errors import FetchRefused, FetchTooLarge
-from feedsvc.fetch import fetch_page, make_client, parse_retry_after
-from feedsvc.politeness import PoliteFetcher
-from feedsvc.store import utcnow
+from feedsvc.core.errors import FetchRefused, FetchTooLarge
+from feedsvc.fetch.page import fetch_page, make_client, parse_retry_after
+from feedsvc.fetch.politeness import PoliteFetcher
+from feedsvc.store.store import utcnow
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from tests.support.sites import Site, article_page
 
 from tests.support.stores import refresher, settings
 from feedsvc.app import create_app
-from feedsvc.errors import FetchAddressRefused, FetchRefused
-from feedsvc.fetch import fetch_page, make_client
-from feedsvc.ssrf import describe, embedded_ipv4, is_permitted, parse_networks
+from feedsvc.core.errors import FetchAddressRefused, FetchRefused
+from feedsvc.fetch.page import fetch_page, make_client
+from feedsvc.core.networks import parse_networks
+from feedsvc.fetch.ssrf import describe, embedded_ipv4, is_permitted
 
 
 @pytest.fixture

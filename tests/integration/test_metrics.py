@@ -9,8 +9,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from feedsvc.scheduler import tick
-from feedsvc.store import utcnow
+from feedsvc.ingest.scheduler import tick
+from feedsvc.store.store import utcnow
 from tests.support.checks import samples, scrape, value
 from tests.support.sites import ARTICLE, article_recipe
 from tests.support.stores import close, make_app
@@ -125,7 +125,7 @@ def test_web_metrics_need_the_token_when_one_is_set(tmp_path, recipes_dir, datab
 def test_metrics_port_answers_prometheus(tmp_path, recipes_dir, token):
     """The scheduler's port, in process over real HTTP: open without a
     token, closed to anyone without it otherwise."""
-    from feedsvc.metrics_port import serve_metrics
+    from feedsvc.metrics.port import serve_metrics
 
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", recipes_dir, REFRESH_JITTER_RATIO=0)
     server = serve_metrics(app.extensions["feedsvc"].metrics.registry, "127.0.0.1", 0, token)

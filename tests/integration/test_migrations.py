@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from feedsvc import migrate
-from feedsvc.schema import metadata
-from feedsvc.engine import make_engine
-from feedsvc.store import Store
+from feedsvc.store import migrate
+from feedsvc.store.schema import metadata
+from feedsvc.store.engine import make_engine
+from feedsvc.store.store import Store
 
 
 def _insert_item(engine) -> None:
@@ -65,7 +65,7 @@ def test_postgres_store_refuses_an_old_schema(pg_database, tmp_path):
 
     from tests.support.stores import reset_postgres
     from feedsvc.app import create_app
-    from feedsvc.store import SchemaOutOfDate
+    from feedsvc.store.store import SchemaOutOfDate
 
     reset_postgres(pg_database)
     engine = make_engine(pg_database)
@@ -81,7 +81,7 @@ def test_db_upgrade_command(pg_database, monkeypatch):
     from click.testing import CliRunner
 
     from tests.support.stores import reset_postgres
-    from feedsvc.cli import main
+    from feedsvc.cli.commands import main
 
     reset_postgres(pg_database)
     monkeypatch.setenv("FEEDSVC_DATABASE_URL", pg_database)

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, func, select, text
 
-from feedsvc import migrate
-from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord, Timestamp
-from feedsvc.outlets import OutletDirectory, slugify
-from feedsvc.recipes import parse_recipe
-from feedsvc.schema import items
-from feedsvc.engine import make_engine
-from feedsvc.store import Store
+from feedsvc.store import migrate
+from feedsvc.core.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord, Timestamp
+from feedsvc.core.outlets import OutletDirectory, slugify
+from feedsvc.sources.recipes import parse_recipe
+from feedsvc.store.schema import items
+from feedsvc.store.engine import make_engine
+from feedsvc.store.store import Store
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 RECIPE = parse_recipe('id = "s"\nname = "S"\nkind = "feed"\nstart_urls = ["http://127.0.0.1/"]\n', "s.toml")

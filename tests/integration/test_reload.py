@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from tests.support.checks import parse_strict
-from feedsvc.recipes import read_recipe_folder
-from feedsvc.scheduler import tick
-from feedsvc.store import utcnow
+from feedsvc.sources.recipes import read_recipe_folder
+from feedsvc.ingest.scheduler import tick
+from feedsvc.store.store import utcnow
 from tests.support.checks import scrape, value
 from tests.support.sites import ARTICLE, article_recipe
 from tests.support.stores import close, make_app
@@ -68,7 +68,7 @@ def test_web_requests_pick_up_added_edited_broken_and_removed_files(app, folder,
     # A broken edit is refused: the previous version keeps running, and
     # the index, the log and the metrics say which file, key and why.
     good = rt.recipes["good"]
-    caplog.set_level(logging.WARNING, logger="feedsvc.reloader")
+    caplog.set_level(logging.WARNING, logger="feedsvc.sources.reloader")
     (folder / "good.toml").write_text("refresh_every = 5\n" + article_recipe("good", site.url_for("/good.html")),
                                       encoding="utf-8")
     after_interval()

@@ -15,9 +15,9 @@ import pytest
 from werkzeug import Response
 
 from feedsvc.app import create_app
-from feedsvc.errors import RecipeError
-from feedsvc.proxying import environment_proxy
-from feedsvc.recipes import parse_recipe
+from feedsvc.core.errors import RecipeError
+from feedsvc.fetch.proxying import environment_proxy
+from feedsvc.sources.recipes import parse_recipe
 from tests.support.sites import Site, article_page, listing_page, listing_recipe
 
 COOKIE = "sess-7f3a9c1e55d04b2e"

@@ -7,8 +7,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from feedsvc.recipes import RecipeError, load_recipes
-from feedsvc.scheduler import make_scheduler, prune
+from feedsvc.sources.recipes import RecipeError, load_recipes
+from feedsvc.ingest.scheduler import make_scheduler, prune
 from tests.support.checks import parse_strict
 from tests.support.stores import close, make_app, write_recipe
 

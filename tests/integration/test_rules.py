@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from tests.support.checks import parse_strict
 from feedsvc.app import create_app
-from feedsvc.cli import main
-from feedsvc.errors import RecipeError
-from feedsvc.models import ItemRecord
-from feedsvc.recipes import parse_recipe
-from feedsvc.rules import RuleSet, blocked_by, compile_pattern, parse_rule_set, sift
+from feedsvc.cli.commands import main
+from feedsvc.core.errors import RecipeError
+from feedsvc.core.models import ItemRecord
+from feedsvc.sources.recipes import parse_recipe
+from feedsvc.sources.rules import RuleSet, blocked_by, compile_pattern, parse_rule_set, sift
 from tests.support.sites import Site, article_page, listing_page, listing_recipe
 from tests.support.stores import refresher
 

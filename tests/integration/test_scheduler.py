@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from feedsvc.app import create_app
-from feedsvc.scheduler import make_scheduler, tick
-from feedsvc.store import utcnow
+from feedsvc.ingest.scheduler import make_scheduler, tick
+from feedsvc.store.store import utcnow
 
 PAGES = {
     "due": "shandong/yaowen/2019/1023/4371235.shtml",
@@ -105,9 +105,9 @@ def test_a_read_only_store_fails_the_tick_in_one_line(app, tmp_path, caplog):
     for state in store.source_states():
         assert state.last_success_at is not None
     app.extensions["feedsvc"].store.set_next_run("due", utcnow() - timedelta(seconds=1))
-    with caplog.at_level("ERROR", logger="feedsvc.scheduler"):
+    with caplog.at_level("ERROR", logger="feedsvc.ingest.scheduler"):
         assert tick(read_only.extensions["feedsvc"]) == 0
-    [record] = [r for r in caplog.records if r.name == "feedsvc.scheduler" and r.levelname == "ERROR"]
+    [record] = [r for r in caplog.records if r.name == "feedsvc.ingest.scheduler" and r.levelname == "ERROR"]
     assert record.getMessage().startswith("tick_failed error_kind=store error=")
     assert "readonly" in record.getMessage() and record.exc_info is None
     store.engine.dispose()

@@ -12,13 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, make_url, text
 
-from feedsvc import migrate
-from feedsvc.item_rows import OVERLONG, feed_select, keyword_index
-from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemQuery, ItemRecord, Timestamp
-from feedsvc.recipes import parse_recipe
-from feedsvc.search import fold, search_text
-from feedsvc.engine import make_engine
-from feedsvc.store import Store
+from feedsvc.store import migrate
+from feedsvc.store.item_rows import OVERLONG, feed_select, keyword_index
+from feedsvc.core.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemQuery, ItemRecord, Timestamp
+from feedsvc.sources.recipes import parse_recipe
+from feedsvc.core.folding import fold
+from feedsvc.store.search import search_text
+from feedsvc.store.engine import make_engine
+from feedsvc.store.store import Store
 
 from tests.support.checks import examples
 
@@ -252,7 +253,7 @@ def test_postgres_upgrades_without_the_right_to_create_the_extension(pg_database
     owner.dispose()
     engine = make_engine(url.set(username=name).render_as_string(hide_password=False))
     try:
-        with caplog.at_level("WARNING", logger="feedsvc.migrate"):
+        with caplog.at_level("WARNING", logger="feedsvc.store.migrate"):
             assert migrate.upgrade(engine) == migrate.head_revision()
         assert "search_index_skipped" in caplog.text
         with engine.connect() as conn:

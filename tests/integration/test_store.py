@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedsvc.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord, Timestamp
-from feedsvc.recipes import parse_recipe
-from feedsvc.store import Store
+from feedsvc.core.models import DETAIL_ARTICLE, DETAIL_LISTING, ItemRecord, Timestamp
+from feedsvc.sources.recipes import parse_recipe
+from feedsvc.store.store import Store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

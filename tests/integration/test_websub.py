@@ -78,7 +78,7 @@ def test_pings_name_the_aliased_outlets_canonical_feed(tmp_path, snapshot, site_
 
 
 def test_export_names_the_hub_only_when_it_pings_it(tmp_path, snapshot, httpserver):
-    from feedsvc.exporter import export_feeds
+    from feedsvc.cli.exporter import export_feeds
 
     pings: list = []
     settings = {"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),

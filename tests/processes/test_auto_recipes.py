@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from tests.support.checks import parse_strict
 from feedsvc.app import create_app
-from feedsvc.schema import http_validators, items, sources
-from feedsvc.store import Store
+from feedsvc.store.schema import http_validators, items, sources
+from feedsvc.store.store import Store
 from tests.support.portal import NAV, STORIES, PortalServer, auto_recipe
 
 pytestmark = pytest.mark.slow

@@ -11,9 +11,9 @@ import time
 import pytest
 from werkzeug import Response
 
-from feedsvc.browser import CHROMEDRIVER, CHROMIUM
-from feedsvc.errors import FetchRefused, RecipeError
-from feedsvc.recipes import parse_recipe
+from feedsvc.fetch.browser import CHROMEDRIVER, CHROMIUM
+from feedsvc.core.errors import FetchRefused, RecipeError
+from feedsvc.sources.recipes import parse_recipe
 from tests.support.sites import Site
 from tests.support.stores import refresher
 from tests.support.sites import LoggingListener
@@ -114,7 +114,7 @@ def test_requests_to_other_addresses_and_files_are_blocked(site, tmp_path):
                  f'new Image().src = "{listener.url("/late.png")}";</script>')
         site.page("/leaky.html", _script_page("http://news.test/b.html", extra=leaks))
         r = refresher(tmp_path, _recipe(site.url("/leaky.html"), "leaky"),
-                      allowed_networks=__import__("feedsvc.ssrf", fromlist=["x"]).parse_networks("127.0.0.1/32"))
+                      allowed_networks=__import__("feedsvc.fetch.ssrf", fromlist=["x"]).parse_networks("127.0.0.1/32"))
         try:
             report = r.refresh_source("leaky")
             assert report.status == "ok", report
@@ -155,7 +155,7 @@ def test_a_browser_recipe_without_the_extra_is_refused_naming_it(tmp_path):
     assert parse_recipe(text, "needs.toml").render == "browser"
     # A process where Selenium is not installed.
     code = ("import sys; sys.modules['selenium'] = None\n"
-            "from feedsvc.recipes import parse_recipe\n"
+            "from feedsvc.sources.recipes import parse_recipe\n"
             f"parse_recipe({text!r}, 'needs.toml')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.support.checks import parse_strict
-from feedsvc.outlets import slugify
+from feedsvc.core.outlets import slugify
 from tests.support.processes import free_port, running, wait_for
 
 OUTLET_COUNTS = {"胶东在线": 2, "鲁网": 3, "中国山东网": 3, "新华网": 1, "大众日报": 2}

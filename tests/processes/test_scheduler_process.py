@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from feedsvc.store import Store
+from feedsvc.store.store import Store
 from tests.support.checks import samples, value
 from tests.support.processes import free_port, running, stop
 from tests.support.sites import ARTICLE, article_recipe
@@ -58,7 +58,7 @@ def test_the_scheduler_process_never_imports_flask(tmp_path, snapshot):
              "atexit.register(lambda: print('web modules:', sorted(m for m in sys.modules\n"
              "    if m.split('.')[0] in ('flask', 'werkzeug')), flush=True))\n"
              "sys.argv = ['feedsvc', 'scheduler']\n"
-             "from feedsvc.cli import main\n"
+             "from feedsvc.cli.commands import main\n"
              "main()\n")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"),
            "FEEDSVC_RECIPES_PATH": str(recipes), "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.checks import examples, parse_strict, validate_atoms
-from feedsvc.models import StoredItem
+from feedsvc.core.models import StoredItem
 from feedsvc.parsers.dates import parse_timestamp
 from feedsvc.render import FeedMeta, render_atom, render_json, render_rss
-from feedsvc.times import plausible, shown_in
+from feedsvc.core.times import plausible, shown_in
 
 ZONE_NAMES = sorted(available_timezones())
 ZONES = st.sampled_from(ZONE_NAMES).map(ZoneInfo)

@@ -21,11 +21,11 @@ from sqlalchemy import text
 from tests.support.checks import parse_strict, validate_atom
 
 from tests.support.stores import reset_postgres
-from feedsvc import migrate
+from feedsvc.store import migrate
 from feedsvc.app import create_app
-from feedsvc.cli import main
-from feedsvc.engine import make_engine
-from feedsvc.feedcache import FeedCache, VersionWatcher
+from feedsvc.cli.commands import main
+from feedsvc.store.engine import make_engine
+from feedsvc.web.feedcache import FeedCache, VersionWatcher
 from feedsvc.web.state import feed_cache
 from tests.support.datesite import FINE_UTC, DateSite
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
 from tests.support.checks import parse_strict
-from feedsvc import migrate
+from feedsvc.store import migrate
 from feedsvc.app import create_app
-from feedsvc.cli import main
-from feedsvc.engine import make_engine
+from feedsvc.cli.commands import main
+from feedsvc.store.engine import make_engine
 
 # What create_all made of that release's schema.py (no naming convention,
 # no search columns), per backend.

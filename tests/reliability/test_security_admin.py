@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from feedsvc import auth
+from feedsvc.core import auth
 from feedsvc.app import create_app
 from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.state import ADMIN_LIMITER

@@ -18,7 +18,7 @@ from tests.support.checks import parse_strict, validate_atom
 
 from tests.support.stores import reset_postgres
 from feedsvc.app import create_app
-from feedsvc.models import DETAIL_ARTICLE, ItemRecord
+from feedsvc.core.models import DETAIL_ARTICLE, ItemRecord
 from feedsvc.web.security import CONTENT_SECURITY_POLICY
 from tests.support.hostilesite import NOT_TEXT, SCRIPT_TEXT, HostileSite
 from tests.support.paths import PACKAGE

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedsvc.errors import ParseError
+from feedsvc.core.errors import ParseError
 from feedsvc.extract import extract_listing, extract_page
 from feedsvc.parsers import parse_article, parse_feed, parse_listing
 from feedsvc.parsers.dom import load_document
-from feedsvc.recipes import load_recipes
+from feedsvc.sources.recipes import load_recipes
 from feedsvc.snapshot import RECIPES_DIR, SITE_DIR
 from tests.support.hostilesite import NOT_TEXT
 from tests.support.checks import examples

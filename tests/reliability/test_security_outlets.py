@@ -25,10 +25,10 @@ from werkzeug import Response
 from tests.support.checks import parse_strict
 
 from tests.support.stores import reset_postgres
-from feedsvc import migrate
+from feedsvc.store import migrate
 from feedsvc.app import create_app
-from feedsvc.engine import make_engine
-from feedsvc.schema import source_outlets
+from feedsvc.store.engine import make_engine
+from feedsvc.store.schema import source_outlets
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SLUG_PATH = re.compile(r"^/feeds/outlet/[a-z0-9]+(?:-[a-z0-9]+)*\.(?:atom|rss|json)$")
@@ -197,7 +197,7 @@ def test_slugs_in_use_survive_the_upgrade(tmp_path, store_url):
     for name, _stored, served in OLD_STORE:
         assert outlets_of(client, f"/feeds/outlet/{served}.atom") == {name}, served
     # A new outlet after the upgrade takes the next free suffix.
-    from feedsvc.models import ItemRecord
+    from feedsvc.core.models import ItemRecord
 
     app.extensions["feedsvc"].store.upsert_items([ItemRecord(url="https://p/new", source_id="news", title="新",
                                                              detail=1, outlet="JIAODONG ZAIXIAN")])

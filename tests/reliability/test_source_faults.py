@@ -26,9 +26,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from feedsvc.models import DETAIL_ARTICLE, ItemRecord, Timestamp
-from feedsvc.schema import items
-from feedsvc.store import Store
+from feedsvc.core.models import DETAIL_ARTICLE, ItemRecord, Timestamp
+from feedsvc.store.schema import items
+from feedsvc.store.store import Store
 
 from tests.support import faultserver as fs
 from tests.support.processes import feedsvc_env, peak_rss_mb, probe, web_process

@@ -11,12 +11,13 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from feedsvc.app import create_app
-from feedsvc.fetch import FetchSettings
-from feedsvc.recipes import parse_recipe
-from feedsvc.refresh import Refresher
+from feedsvc.fetch.page import FetchSettings
+from feedsvc.sources.recipes import parse_recipe
+from feedsvc.ingest.refresh import Refresher
 from feedsvc.snapshot import RECIPES_DIR
-from feedsvc.ssrf import LOOPBACK_NETWORKS, parse_networks
-from feedsvc.store import Store
+from feedsvc.core.networks import parse_networks
+from feedsvc.fetch.ssrf import LOOPBACK_NETWORKS
+from feedsvc.store.store import Store
 from tests.support.sites import listing_recipe
 
 # PostgreSQL for the tests that run on both backends: trust auth on loopback.

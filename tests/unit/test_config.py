@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.config import load_settings
+from feedsvc.core.config import load_settings
 
 
 def test_file_then_environment(tmp_path, monkeypatch):

@@ -9,9 +9,9 @@ import re
 
 from click.testing import CliRunner
 
-from feedsvc.cli import main
-from feedsvc.config import ENV_PREFIX, SETTINGS
-from feedsvc.recipes import ArticleSelectors, ListingSelectors, Recipe
+from feedsvc.cli.commands import main
+from feedsvc.core.config import ENV_PREFIX, SETTINGS
+from feedsvc.sources.recipes import ArticleSelectors, ListingSelectors, Recipe
 from tests.support.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -81,11 +81,11 @@ def test_readme_is_short_and_links_every_doc():
 
 
 def test_configuration_doc_has_the_settings_table():
-    from feedsvc.config import markdown_document
+    from feedsvc.core.config import markdown_document
 
     doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert doc.rstrip("\n") == markdown_document(), \
-        "regenerate with: python -m feedsvc.config > docs/configuration.md"
+        "regenerate with: python -m feedsvc.core.config > docs/configuration.md"
 
 
 def test_readme_pictures_exist_and_stay_small():

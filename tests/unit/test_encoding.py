@@ -4,7 +4,7 @@ import codecs
 
 import pytest
 
-from feedsvc.encoding import decode_document, detect_encoding, normalize_encoding
+from feedsvc.fetch.encoding import decode_document, detect_encoding, normalize_encoding
 
 TEXT = "来源:大众日报 作者:刘一颖 “友城+” 镕"  # 镕 is in GBK but not GB2312
 

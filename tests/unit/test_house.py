@@ -12,10 +12,10 @@ import time
 from flask import Flask
 
 from feedsvc.app import create_app
-from feedsvc.config import default_instance_path, load_settings
+from feedsvc.core.config import default_instance_path, load_settings
 from feedsvc.render import FORMATS
-from feedsvc.runtime import Service
-from feedsvc.websub import changed_topics
+from feedsvc.service import Service
+from feedsvc.ingest.websub import changed_topics
 from tests.support.paths import PACKAGE
 
 SOURCES = {path: path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")}
@@ -27,9 +27,9 @@ def _where(pattern: str) -> list[str]:
 
 def test_each_thing_is_defined_once():
     assert _where(r"^FORMATS\b.*=") == ["render/formats.py"]
-    assert _where(r"^def parse_networks\b") == ["ssrf.py"]
+    assert _where(r"^def parse_networks\b") == ["core/networks.py"]
     assert _where(r"\brender_opml\(") == ["render/opml.py", "web/feeds.py"]
-    assert _where(r"Asia/Shanghai") == ["models.py"]
+    assert _where(r"Asia/Shanghai") == ["core/models.py"]
     # CORS in one place: every Access-Control-* header is set by web/cors.py.
     assert _where(r"""headers\[["']Access-Control-""") == ["web/cors.py"]
 
@@ -56,13 +56,13 @@ def test_every_format_is_served_exported_and_published():
 
 
 def _report(source_id: str):
-    from feedsvc.models import RefreshReport
+    from feedsvc.core.models import RefreshReport
 
     return RefreshReport(source_id, "ok", new=1)
 
 
 def test_the_exported_opml_is_the_served_one(refreshed_app, tmp_path):
-    from feedsvc.exporter import export_feeds
+    from feedsvc.cli.exporter import export_feeds
 
     export_feeds(refreshed_app, tmp_path / "out", "https://example.org/news")
     served = refreshed_app.test_client().get("/feeds.opml").data
@@ -113,7 +113,7 @@ def test_no_module_outside_the_web_layer_imports_flask():
 
 def test_scheduled_runs_are_logged_at_debug(tmp_path, caplog):
     """The recipe reload runs every few seconds: its runs are no INFO news."""
-    from feedsvc.scheduler import make_scheduler
+    from feedsvc.ingest.scheduler import make_scheduler
 
     (tmp_path / "feeds").mkdir()
     service = Service.from_settings(load_settings({
@@ -138,9 +138,9 @@ def test_scheduled_runs_are_logged_at_debug(tmp_path, caplog):
 
 
 def test_each_migration_is_one_line(tmp_path, caplog):
-    from feedsvc import logs
-    from feedsvc.migrate import MIGRATIONS_DIR
-    from feedsvc.store import Store
+    from feedsvc.core import logs
+    from feedsvc.store.migrate import MIGRATIONS_DIR
+    from feedsvc.store.store import Store
 
     logs.configure()
     store = Store.from_url(f"sqlite:///{tmp_path / 'store.sqlite3'}")

@@ -11,7 +11,7 @@ import pytest
 from feedsvc.extract import extract_page
 from feedsvc.parsers import parse_article
 from feedsvc.parsers.labels import author_of, editors_of, outlet_of, own_part, segments
-from feedsvc.recipes import ArticleSelectors
+from feedsvc.sources.recipes import ArticleSelectors
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

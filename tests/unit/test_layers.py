@@ -1,51 +1,47 @@
-"""Imports go down the stack: recipes → fetch → parse → store → render →
-HTTP. Every module of the package has a layer here and imports nothing
-from a layer above its own; a new module fails this test until it is
-placed."""
+"""Imports go down the pipeline: recipes → fetch → parse/extract → store →
+render → ingest → service → HTTP and command line. The package is cut into
+folders by stage, and each folder is one layer: every module of a folder
+has its folder's layer, and imports nothing from a layer above it. A new
+folder or top-level module fails this test until it is placed."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
 from tests.support.paths import PACKAGE
 
-
-# Lowest first. A module may import from its own layer and those below.
+# Lowest first: (layer, what it holds). A folder's name is its layer's;
+# the few top-level modules assemble the rest.
 LAYERS = [
-    ("foundation", ["feedsvc", "feedsvc.models", "feedsvc.errors", "feedsvc.xmlchars", "feedsvc.urls",
-                    "feedsvc.encoding", "feedsvc.ssrf", "feedsvc.transfer", "feedsvc.outlets", "feedsvc.schema",
-                    "feedsvc.engine", "feedsvc.tables", "feedsvc.logs", "feedsvc.auth",
-                    "feedsvc.feedcache", "feedsvc.config", "feedsvc.server", "feedsvc.snapshot", "feedsvc.times",
-                    "feedsvc.placeholders"]),
-    ("recipes, fetch, parse, render", ["feedsvc.recipes", "feedsvc.fetch", "feedsvc.robots", "feedsvc.politeness",
-                                       "feedsvc.parsers", "feedsvc.extract", "feedsvc.render", "feedsvc.search",
-                                       "feedsvc.query", "feedsvc.metrics", "feedsvc.websub", "feedsvc.opml_import",
-                                       "feedsvc.item_rows", "feedsvc.item_merge", "feedsvc.outlet_stats",
-                                       "feedsvc.reading", "feedsvc.rules", "feedsvc.request_options",
-                                       "feedsvc.proxying", "feedsvc.recipe_fetch", "feedsvc.browser",
-                                       "feedsvc.browser_guard", "feedsvc.images.tokens", "feedsvc.images.rewrite",
-                                       "feedsvc.images.sniff", "feedsvc.images.cache", "feedsvc.images"]),
-    # migrate fills the search columns of an old store: it reads feedsvc.search.
-    ("store", ["feedsvc.store", "feedsvc.migrate", "feedsvc.migrations", "feedsvc.filtered_feed",
-               "feedsvc.images.keys"]),
-    ("refresh", ["feedsvc.refresh", "feedsvc.leases", "feedsvc.retention", "feedsvc.reloader", "feedsvc.dry_run",
-                 "feedsvc.rule_apply"]),
-    ("runtime", ["feedsvc.runtime"]),
-    ("web, scheduler, commands", ["feedsvc.web", "feedsvc.feed_ids", "feedsvc.images.proxy", "feedsvc.scheduler", "feedsvc.exporter", "feedsvc.extract.cli",
-                                   "feedsvc.metrics_port"]),
-    ("app", ["feedsvc.app", "feedsvc.images.app", "feedsvc.images.process"]),
-    # The process entry point: it builds the app it runs.
-    ("entry point", ["feedsvc.cli", "feedsvc.__main__"]),
+    ("feedsvc.core", "the shared vocabulary: models, errors, settings, times, outlet names, networks, text folding, logging"),
+    ("feedsvc.snapshot", "the bundled snapshot site the demo serves"),
+    ("feedsvc.sources", "recipes, their reloading, OPML import, rules and request options"),
+    ("feedsvc.fetch", "HTTP with limits, the SSRF guard, robots.txt and politeness, encodings"),
+    ("feedsvc.parsers", "pure parsers: feeds, selector recipes, dates, labelled lines, outlet names"),
+    ("feedsvc.extract", "the pure extractor: pages without selectors, and recipes' fallback to it"),
+    ("feedsvc.store", "the store: schema, migrations, items, outlets, keyword search, queries, retention"),
+    ("feedsvc.render", "Atom, RSS, JSON Feed and OPML, and their format registry"),
+    ("feedsvc.metrics", "Prometheus metrics and the worker's metrics port"),
+    ("feedsvc.ingest", "refresh (the one orchestrator), the scheduler, WebSub"),
+    ("feedsvc.service", "the service: store, refresher, reloader and metrics built from settings"),
+    ("feedsvc.images", "the image proxy, a process of its own"),
+    ("feedsvc.web", "Flask: feeds, API, pages, caches, the HTTP server"),
+    ("feedsvc.app", "the web app around a service"),
+    ("feedsvc.cli", "the command line"),
+    ("feedsvc.__main__", "python -m feedsvc"),
 ]
+ROOT_MODULE = "feedsvc"  # the package's __init__: the version only
 
 
 def layer_of(module: str) -> int:
-    """The layer of the longest listed prefix (feedsvc.extract.cli is not
-    feedsvc.extract)."""
-    best = max((prefix for _, prefixes in LAYERS for prefix in prefixes
-                if module == prefix or module.startswith(prefix + ".")), key=len, default=None)
-    assert best is not None, f"{module} has no layer in tests/unit/test_layers.py"
-    return next(rank for rank, (_, prefixes) in enumerate(LAYERS) if best in prefixes)
+    """The layer of the folder (or top-level module) `module` is in."""
+    if module == ROOT_MODULE:
+        return 0
+    for rank, (prefix, _) in enumerate(LAYERS):
+        if module == prefix or module.startswith(prefix + "."):
+            return rank
+    raise AssertionError(f"{module} has no layer in tests/test_layers.py")
 
 
 def module_name(path: Path) -> str:
@@ -53,11 +49,26 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _type_only(tree: ast.AST) -> set[int]:
+    """Ids of the nodes under `if TYPE_CHECKING:`: imports for annotations
+    only, which never run."""
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
+    return skipped
+
+
 def imports_of(path: Path, module: str) -> set[str]:
-    """Every feedsvc module the file imports, at the top or inside a function."""
+    """Every feedsvc module the file imports, at the top or inside a
+    function (not those under `if TYPE_CHECKING:`)."""
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_only(tree)
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -65,9 +76,10 @@ def imports_of(path: Path, module: str) -> set[str]:
             if node.level:
                 base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
             found.add(base)
-            if base == "feedsvc":  # `from feedsvc import refresh` names a module
-                found |= {f"feedsvc.{alias.name}" for alias in node.names if (PACKAGE / alias.name).exists()
-                          or (PACKAGE / f"{alias.name}.py").exists()}
+            if base.startswith("feedsvc"):  # `from feedsvc.store import migrate` names a module
+                folder = PACKAGE.joinpath(*base.split(".")[1:])
+                found |= {f"{base}.{alias.name}" for alias in node.names if (folder / alias.name).exists()
+                          or (folder / f"{alias.name}.py").exists()}
     return {name for name in found if name == "feedsvc" or name.startswith("feedsvc.")}
 
 
@@ -89,9 +101,30 @@ def test_the_check_sees_an_upward_import(tmp_path):
     """The parser above must find imports written every way the package
     writes them, or the test above would pass on nothing."""
     source = tmp_path / "probe.py"
-    source.write_text("import feedsvc.app\nfrom feedsvc import refresh\n"
+    source.write_text("import feedsvc.app\nfrom feedsvc.ingest import refresh\n"
+                      "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from feedsvc.service import Service\n"
                       "def f():\n    from feedsvc.web.state import x\n", encoding="utf-8")
-    assert imports_of(source, "feedsvc.models") == {"feedsvc", "feedsvc.app", "feedsvc.refresh",
-                                                    "feedsvc.web.state"}
-    assert layer_of("feedsvc.extract.cli") > layer_of("feedsvc.extract.tree")
-    assert layer_of("feedsvc.app") > layer_of("feedsvc.store") > layer_of("feedsvc.models")
+    assert imports_of(source, "feedsvc.core.models") == {"feedsvc.app", "feedsvc.ingest", "feedsvc.ingest.refresh",
+                                                         "feedsvc.web.state"}
+    assert layer_of("feedsvc.cli.extract") > layer_of("feedsvc.extract.tree")
+    assert layer_of("feedsvc.app") > layer_of("feedsvc.store.store") > layer_of("feedsvc.core.models")
+
+
+def test_every_folder_is_one_layer():
+    """Folders by stage: each package folder is a layer of its own, and
+    only the modules that assemble the service sit at the top."""
+    folders = {f"feedsvc.{p.parent.name}" for p in PACKAGE.glob("*/__init__.py")}
+    top = {f"feedsvc.{p.stem}" for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    assert folders | top == {prefix for prefix, _ in LAYERS}
+
+
+def test_the_architecture_doc_lists_the_layers():
+    """docs/architecture.md's table names each layer, lowest first, with
+    what it holds, as this file does."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| `feedsvc")]
+    expected = [prefix.replace(".", "/") + ("/" if (PACKAGE.parent / prefix.replace(".", "/")).is_dir() else ".py")
+                for prefix, _ in LAYERS]
+    assert [row.split("`")[1] for row in rows] == expected
+    for row, (_, holds) in zip(rows, LAYERS):
+        assert holds in row, row

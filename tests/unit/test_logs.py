@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import logging
 
-from feedsvc.logs import JsonFormatter, event_fields
+from feedsvc.core.logs import JsonFormatter, event_fields
 
 
 def test_event_fields():
@@ -15,7 +15,7 @@ def test_event_fields():
 
 
 def test_json_lines():
-    record = logging.LogRecord("feedsvc.refresh", logging.INFO, __file__, 1, "refresh_done source=%s new=%d",
+    record = logging.LogRecord("feedsvc.ingest.refresh", logging.INFO, __file__, 1, "refresh_done source=%s new=%d",
                                ("s", 3), None)
     data = json.loads(JsonFormatter().format(record))
     assert data["event"] == "refresh_done" and data["source"] == "s" and data["new"] == 3

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.recipes import parse_recipe
-from feedsvc.reading import read_auto
+from feedsvc.sources.recipes import parse_recipe
+from feedsvc.extract.reading import read_auto
 
 AUTO = parse_recipe('id = "a"\nname = "A"\nkind = "auto"\nstart_urls = ["https://example.org/news/"]\n', "a.toml")
 MAIN = [f"全省各地推进重点工作的第{n}条新闻报道" for n in range(1, 6)]

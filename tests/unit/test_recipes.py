@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from feedsvc.app import create_app
-from feedsvc.errors import RecipeError
-from feedsvc.recipes import load_recipes, parse_recipe
+from feedsvc.core.errors import RecipeError
+from feedsvc.sources.recipes import load_recipes, parse_recipe
 from feedsvc.snapshot import RECIPES_DIR
 from tests.support.paths import REPO
 
