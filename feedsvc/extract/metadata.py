@@ -15,7 +15,7 @@ from feedsvc.parsers.dates import DATE_HINT, looks_dated
 from feedsvc.extract.tree import Run, class_id
 from feedsvc.parsers.labels import LABELS as _LABELS, clip as _clip, is_person, names as _names, outlet_name as _outlet, segments
 from feedsvc.parsers.outlet_names import KnownOutlets, default_outlets
-from feedsvc.parsers.text import char_len, is_cjk_text, squash
+from feedsvc.parsers.text import char_len, squash
 
 _SEP = r"\s*[:：︰]\s*"
 _DATE_LABEL = re.compile(r"(?:发布|发表|出版|发稿)(?:时间|日期)" + _SEP)

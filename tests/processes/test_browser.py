@@ -4,15 +4,12 @@ feed URL: visible text, and hostile item text that must not run."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from feedsvc.snapshot import RECIPES_DIR
 from tests.support.browser import chromium
-from tests.support.processes import free_port, running, wait_for
+from tests.support.processes import served_demo
 
 pytestmark = pytest.mark.slow
 HOSTILE = '&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror="window.__pwned=2"&gt;'
@@ -31,18 +28,7 @@ def service(tmp_path, site_dir, snapshot):
     html = page.read_text(encoding="utf-8")
     page.write_text(html.replace('<h1 class="article-title">', f'<h1 class="article-title">{HOSTILE}', 1),
                     encoding="utf-8")
-    recipes = tmp_path / "feeds"
-    recipes.mkdir()
-    text = (RECIPES_DIR / "iqilu-shandong.toml").read_text(encoding="utf-8")
-    (recipes / "iqilu-shandong.toml").write_text(text.replace("{snapshot}", snapshot.base_url), encoding="utf-8")
-    env = {"FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"), "FEEDSVC_RECIPES_PATH": str(recipes),
-           "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FEEDSVC_FETCH_HOST_DELAY_SECONDS": "0"}
-    subprocess.run([sys.executable, "-m", "feedsvc", "refresh"], env={**os.environ, **env}, check=True,
-                   capture_output=True, timeout=120)
-    port = free_port()
-    with running(["serve", "--port", str(port)], env) as proc:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/healthz", proc=proc)
+    with served_demo(tmp_path, snapshot.base_url) as base:
         yield base
 
 

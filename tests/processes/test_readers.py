@@ -8,7 +8,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 
 import feedparser
 import httpx
@@ -17,8 +16,8 @@ from werkzeug import Response
 
 from tests.support.browser import chromium
 from tests.support.checks import parse_strict
-from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
-from tests.support.processes import free_port, running, wait_for
+from feedsvc.snapshot import SnapshotServer
+from tests.support.processes import served_demo
 
 pytestmark = pytest.mark.slow
 OUTLET_COUNTS = {"胶东在线": 2, "鲁网": 3, "中国山东网": 3, "新华网": 1, "大众日报": 2}
@@ -30,18 +29,7 @@ def service(tmp_path_factory):
     """`feedsvc serve` on the demo recipes, refreshed once."""
     tmp_path = tmp_path_factory.mktemp("readers")
     with SnapshotServer() as snapshot:
-        recipes = tmp_path / "feeds"
-        recipes.mkdir()
-        text = (RECIPES_DIR / "iqilu-shandong.toml").read_text(encoding="utf-8")
-        (recipes / "iqilu-shandong.toml").write_text(text.replace("{snapshot}", snapshot.base_url), encoding="utf-8")
-        env = {"FEEDSVC_INSTANCE_PATH": str(tmp_path / "instance"), "FEEDSVC_RECIPES_PATH": str(recipes),
-               "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FEEDSVC_FETCH_HOST_DELAY_SECONDS": "0"}
-        subprocess.run([sys.executable, "-m", "feedsvc", "refresh"], env={**os.environ, **env}, check=True,
-                       capture_output=True, timeout=120)
-        port = free_port()
-        with running(["serve", "--port", str(port)], env) as proc:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/healthz", proc=proc)
+        with served_demo(tmp_path, snapshot.base_url) as base:
             yield base
 
 

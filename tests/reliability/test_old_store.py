@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 

@@ -193,3 +193,24 @@ def start_feedsvc(args: list[str], env: dict) -> subprocess.Popen:
 
 def upgrade_store(env: dict) -> None:
     subprocess.run([sys.executable, "-m", "feedsvc", "db", "upgrade"], env=env, check=True, capture_output=True)
+
+
+@contextmanager
+def served_demo(folder: Path, snapshot_url: str):
+    """`feedsvc serve` on the demo recipe pointed at `snapshot_url`, after
+    one `feedsvc refresh`: the base URL, while the server runs."""
+    from feedsvc.snapshot import RECIPES_DIR
+
+    recipes = folder / "feeds"
+    recipes.mkdir()
+    text = (RECIPES_DIR / "iqilu-shandong.toml").read_text(encoding="utf-8")
+    (recipes / "iqilu-shandong.toml").write_text(text.replace("{snapshot}", snapshot_url), encoding="utf-8")
+    env = {"FEEDSVC_INSTANCE_PATH": str(folder / "instance"), "FEEDSVC_RECIPES_PATH": str(recipes),
+           "FEEDSVC_FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FEEDSVC_FETCH_HOST_DELAY_SECONDS": "0"}
+    subprocess.run([sys.executable, "-m", "feedsvc", "refresh"], env={**os.environ, **env}, check=True,
+                   capture_output=True, timeout=120)
+    port = free_port()
+    with running(["serve", "--port", str(port)], env) as proc:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/healthz", proc=proc)
+        yield base
