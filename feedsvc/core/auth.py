@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from werkzeug.wrappers import Request
 
 # The trusted proxies are parsed, like every address list, by
-# feedsvc.fetch.ssrf.parse_networks when the settings are read.
+# feedsvc.core.networks.parse_networks when the settings are read.
 from feedsvc.core.networks import Network
 
 
