@@ -35,7 +35,9 @@ class SnapshotServer:
     def __init__(self, root: Path = SITE_DIR, host: str = "127.0.0.1", port: int = 0):
         self.httpd = ThreadingHTTPServer((host, port), partial(_Handler, directory=str(root)))
         self.httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="snapshot-site", daemon=True)
+        # A short poll: stop() returns within 50 ms, not the default half second.
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="snapshot-site", daemon=True)
 
     @property
     def base_url(self) -> str:

@@ -138,7 +138,7 @@ class _SlowSite(BaseHTTPRequestHandler):
 
 def test_concurrent_refreshes_of_one_source_do_not_overlap(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowSite)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     recipes = tmp_path / "feeds"
     recipes.mkdir()
     (recipes / "seed.toml").write_text(f"""

@@ -66,7 +66,7 @@ class LoopbackServer:
 
     def start(self):
         if self._thread is None:
-            self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+            self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             self._thread.start()
         return self
 
