@@ -11,7 +11,7 @@ from hypothesis import settings
 
 from feedsvc.app import create_app
 from feedsvc.snapshot import SITE_DIR, SnapshotServer
-from tests.support.stores import PG_ADMIN_URL, create_database, demo_settings, drop_database, reset_postgres
+from tests.support.stores import PG_ADMIN_URL, copy_store, create_database, demo_settings, drop_database, reset_postgres
 
 # The suite replays the same generated inputs every run, so a landing never
 # fails on an input no one has seen before; "explore" draws new ones (and
@@ -90,15 +90,39 @@ def module_database_url(request, tmp_path_factory) -> str:
     drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def seeded_stores(tmp_path_factory):
+    """What the demo's one refresh stores, crawled once per worker and
+    backend: (store URL, snapshot URL) by backend, copied for each module."""
+    made: dict[str, tuple[str, str]] = {}
+
+    def seeded(backend: str) -> tuple[str, str]:
+        if backend not in made:
+            folder = tmp_path_factory.mktemp(f"seed-{backend}")
+            url = f"sqlite:///{folder / 'store.sqlite3'}" if backend == "sqlite" else create_database()
+            with SnapshotServer(SITE_DIR) as snapshot:
+                app = create_app(demo_settings(folder / "instance", url, snapshot.base_url))
+                reports = app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
+                app.extensions["feedsvc"].close()
+                assert [r.status for r in reports] == ["ok"], reports
+                made[backend] = (url, snapshot.base_url)
+        return made[backend]
+
+    yield seeded
+    for url, _ in made.values():
+        if not url.startswith("sqlite"):
+            drop_database(url)
+
+
 @pytest.fixture(scope="module")
-def seeded_app(module_database_url, tmp_path_factory):
-    """The demo app after one refresh, built once per test module and
-    backend, for tests that only read it: a module's read-only cases share
-    one crawl of the snapshot instead of one each."""
+def seeded_app(module_database_url, seeded_stores, tmp_path_factory):
+    """The demo app after one refresh, for tests that only read it: each
+    module and backend gets its own copy of a store crawled once per
+    worker, instead of a crawl each."""
+    backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
+    seeded_url, snapshot_url = seeded_stores(backend)
+    copy_store(seeded_url, module_database_url)
     folder = tmp_path_factory.mktemp("seeded")
-    with SnapshotServer(SITE_DIR) as snapshot:
-        app = create_app(demo_settings(folder / "instance", module_database_url, snapshot.base_url))
-        reports = app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])
-        assert [r.status for r in reports] == ["ok"], reports
+    app = create_app(demo_settings(folder / "instance", module_database_url, snapshot_url))
     yield app
     app.extensions["feedsvc"].close()

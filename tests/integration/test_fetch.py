@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -75,14 +76,14 @@ def test_streamed_body_over_the_cap(httpserver, client, settings):
 
 def test_slow_server_times_out(httpserver, client, settings):
     def slow(_request):
-        time.sleep(3)
+        time.sleep(1.5)
         return Response("late")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     started = time.monotonic()
     with pytest.raises(FetchTimeout):
-        fetch_page(client, httpserver.url_for("/slow"), settings)
-    assert time.monotonic() - started < 3
+        fetch_page(client, httpserver.url_for("/slow"), dataclasses.replace(settings, timeout_seconds=0.5))
+    assert time.monotonic() - started < 1.5
 
 
 def test_closed_port(client, settings):

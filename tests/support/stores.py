@@ -5,6 +5,7 @@ Refresher on a real SQLite file for recipes written inline."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def drop_database(url: str) -> None:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def copy_store(source: str, target: str) -> None:
+    """Make the store at `target` a copy of the one at `source` (same
+    backend; a PostgreSQL source must have no open connections)."""
+    if source.startswith("sqlite"):
+        with sqlite3.connect(source.removeprefix("sqlite:///")) as src, \
+                sqlite3.connect(target.removeprefix("sqlite:///")) as dst:
+            src.backup(dst)
+        return
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.rsplit("/", 1)[1]}" TEMPLATE "{source.rsplit("/", 1)[1]}"'))
     admin.dispose()
 
 
