@@ -67,14 +67,21 @@ class GuardProxy:
         _reply(handler, 403, f"refused: {host} is {reason}")
         return None
 
-    def _tunnel(self, handler, host: str, port: int) -> None:
-        address = self._checked_address(handler, host, port, f"{host}:{port}")
+    def _connect(self, handler, host: str, port: int, what: str) -> socket.socket | None:
+        """A connection to the address the guard checked for `host`, or
+        None once the client has its 403 or 502."""
+        address = self._checked_address(handler, host, port, what)
         if address is None:
-            return
+            return None
         try:
-            upstream = socket.create_connection((address, port), timeout=self.timeout)
+            return socket.create_connection((address, port), timeout=self.timeout)
         except OSError as exc:
             _reply(handler, 502, f"cannot connect: {exc}")
+            return None
+
+    def _tunnel(self, handler, host: str, port: int) -> None:
+        upstream = self._connect(handler, host, port, f"{host}:{port}")
+        if upstream is None:
             return
         handler.send_response(200, "Connection established")
         handler.end_headers()
@@ -88,13 +95,8 @@ class GuardProxy:
             _reply(handler, 403, "refused: only http(s) through this proxy")
             return
         port = url.port or 80
-        address = self._checked_address(handler, url.hostname, port, handler.path[:200])
-        if address is None:
-            return
-        try:
-            upstream = socket.create_connection((address, port), timeout=self.timeout)
-        except OSError as exc:
-            _reply(handler, 502, f"cannot connect: {exc}")
+        upstream = self._connect(handler, url.hostname, port, handler.path[:200])
+        if upstream is None:
             return
         target = url.path or "/"
         if url.query:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from dataclasses import dataclass
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpcore
@@ -21,12 +21,13 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import generate_latest
 
 from feedsvc.core.auth import check_bearer
-from feedsvc.fetch.page import DEFAULT_USER_AGENT
+from feedsvc.fetch.page import FetchSettings
 from feedsvc.images.cache import ImageCache
 from feedsvc.images.sniff import raster_type
 from feedsvc.images.tokens import BadToken, ImageRef, Signer
 from feedsvc.core.networks import Network
 from feedsvc.fetch.ssrf import AddressRefused, describe, is_permitted
+from feedsvc.service import fetch_settings
 
 log = logging.getLogger(__name__)
 PREFIX = "/img/"
@@ -79,14 +80,6 @@ class _GuardedAsyncTransport(httpx.AsyncHTTPTransport):
                                                   network_backend=AsyncGuardedBackend(allowed))
 
 
-@dataclass(frozen=True)
-class ImageSettings:
-    timeout_seconds: float = 20.0
-    connect_timeout_seconds: float = 10.0
-    max_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    user_agent: str = DEFAULT_USER_AGENT
-    allowed_networks: tuple[Network, ...] = ()
 
 
 class ImageMetrics:
@@ -101,7 +94,7 @@ class ImageMetrics:
 
 
 class ImageProxy:
-    def __init__(self, signer: Signer, cache: ImageCache, settings: ImageSettings, metrics_token: str | None = None):
+    def __init__(self, signer: Signer, cache: ImageCache, settings: FetchSettings, metrics_token: str | None = None):
         self.signer, self.cache, self.settings = signer, cache, settings
         self.metrics = ImageMetrics()
         self.metrics_token = metrics_token
@@ -236,12 +229,7 @@ async def _answer(send, status: int, body: bytes, content_type: str, headers=())
     await send({"type": "http.response.body", "body": body})
 
 
-def image_settings(settings) -> ImageSettings:
-    return ImageSettings(
-        timeout_seconds=settings["FETCH_TIMEOUT_SECONDS"],
-        connect_timeout_seconds=settings["FETCH_CONNECT_TIMEOUT_SECONDS"],
-        max_bytes=settings["IMAGE_MAX_BYTES"],
-        max_redirects=settings["FETCH_MAX_REDIRECTS"],
-        user_agent=settings["USER_AGENT"] or DEFAULT_USER_AGENT,
-        allowed_networks=settings["FETCH_ALLOWED_NETWORKS"],
-    )
+def image_settings(settings) -> FetchSettings:
+    """The service's fetch settings (timeouts, redirects, user agent, allowed
+    networks), with the image size cap."""
+    return replace(fetch_settings(settings), max_bytes=settings["IMAGE_MAX_BYTES"])
