@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from feedsvc.core.outlets import OutletDirectory
+from feedsvc.fetch.transfer import tls_context
 from feedsvc.render import FORMATS
 from feedsvc.service import EXTENSION
 
@@ -94,6 +95,6 @@ def export_feeds(app, folder: Path, base_url: str) -> ExportResult:
 
         from feedsvc.ingest.websub import publish
 
-        with httpx.Client(trust_env=False) as http:
+        with httpx.Client(trust_env=False, verify=tls_context()) as http:
             result.pinged = publish(http, app.config["WEBSUB_HUB"], feeds_written)
     return result

@@ -13,21 +13,21 @@ import httpx
 
 from feedsvc.core.networks import Network
 from feedsvc.fetch.ssrf import AddressRefused, describe, is_permitted, resolve
-from feedsvc.fetch.transfer import DeadlineBackend
+from feedsvc.fetch.transfer import DeadlineBackend, tls_context
 
 
 class ProxyTransport(httpx.HTTPTransport):
     """httpx's proxy transport over sockets that keep fetch's deadline."""
 
     def __init__(self, proxy_url: str, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(verify=tls_context(), **kwargs)
         proxy = httpx.Proxy(proxy_url)
         self._pool = httpcore.HTTPProxy(
             proxy_url=httpcore.URL(scheme=proxy.url.raw_scheme, host=proxy.url.raw_host, port=proxy.url.port,
                                    target=proxy.url.raw_path),
             proxy_auth=proxy.raw_auth,
             proxy_headers=proxy.headers.raw,
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=tls_context(),
             network_backend=DeadlineBackend(httpcore.SyncBackend()),
         )
 

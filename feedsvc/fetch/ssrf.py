@@ -16,6 +16,7 @@ import httpcore
 import httpx
 
 from feedsvc.core.networks import Network
+from feedsvc.fetch.transfer import tls_context
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -137,10 +138,10 @@ class GuardedTransport(httpx.HTTPTransport):
     def __init__(self, allowed: tuple[Network, ...] = (), wrap_backend=None, **kwargs):
         # wrap_backend(backend) -> backend: a layer over the guarded sockets
         # (fetch's whole-request deadline).
-        super().__init__(**kwargs)
+        super().__init__(verify=tls_context(), **kwargs)
         limits = kwargs.get("limits", httpx.Limits())
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=tls_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

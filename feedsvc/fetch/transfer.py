@@ -10,6 +10,8 @@ inflates to gigabytes before any size check could look at it."""
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -19,6 +21,14 @@ from contextvars import ContextVar
 import brotli
 import httpcore
 import httpx
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The one client TLS context of the process. Building one reads the
+    whole CA bundle (tens of milliseconds), and each client would build two
+    of them; a context is made to be shared by connections and threads."""
+    return httpx.create_ssl_context()
+
 
 _deadline: ContextVar[float | None] = ContextVar("fetch_deadline", default=None)
 

@@ -27,6 +27,7 @@ from feedsvc.images.sniff import raster_type
 from feedsvc.images.tokens import BadToken, ImageRef, Signer
 from feedsvc.core.networks import Network
 from feedsvc.fetch.ssrf import AddressRefused, describe, is_permitted
+from feedsvc.fetch.transfer import tls_context
 from feedsvc.service import fetch_settings
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,8 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
 
 class _GuardedAsyncTransport(httpx.AsyncHTTPTransport):
     def __init__(self, allowed: tuple[Network, ...]):
-        super().__init__()
-        self._pool = httpcore.AsyncConnectionPool(ssl_context=httpx.create_ssl_context(),
+        super().__init__(verify=tls_context())
+        self._pool = httpcore.AsyncConnectionPool(ssl_context=tls_context(),
                                                   network_backend=AsyncGuardedBackend(allowed))
 
 

@@ -11,6 +11,7 @@ import httpx
 
 from feedsvc.core.models import RefreshReport
 from feedsvc.core.outlets import OutletDirectory
+from feedsvc.fetch.transfer import tls_context
 from feedsvc.render import FORMATS
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class Publisher:
 
     def __init__(self, hub_url: str, base_url: str, outlets: Callable[[], OutletDirectory]):
         self.hub_url, self.base_url, self.outlets = hub_url, base_url, outlets
-        self.client = httpx.Client(trust_env=False)
+        self.client = httpx.Client(trust_env=False, verify=tls_context())
 
     def __call__(self, report: RefreshReport) -> None:
         if report.status == "ok" and (report.new or report.updated):

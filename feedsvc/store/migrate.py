@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -106,7 +107,9 @@ def _config(connection) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
+    # Alembic reads every migration file to find it: once per process.
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return ScriptDirectory.from_config(config).get_current_head()
@@ -125,6 +128,9 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     with engine.connect().execution_options(writer=True) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current is not None and revision == "head" and current == head_revision():
+            return current  # the usual start: nothing to run, no migration files to read
         tables = set(inspect(conn).get_table_names())
         if "items" in tables and "alembic_version" not in tables:
             _adopt_unversioned(conn)

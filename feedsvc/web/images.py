@@ -10,6 +10,7 @@ from dataclasses import replace
 import httpx
 from flask import Blueprint, Flask, Response, current_app, request
 
+from feedsvc.fetch.transfer import tls_context
 from feedsvc.images.keys import image_signer
 from feedsvc.images.rewrite import proxy_images
 from feedsvc.images.tokens import ImageRef
@@ -28,7 +29,7 @@ def init_app(app: Flask) -> None:
         app.extensions[IMAGE_SIGNER] = image_signer(app.config, app.extensions[EXTENSION].store)
     upstream = app.config.get("IMAGE_PROXY_UPSTREAM")
     if upstream:
-        app.extensions[IMAGE_UPSTREAM] = (upstream.rstrip("/"), httpx.Client(timeout=60, trust_env=False))
+        app.extensions[IMAGE_UPSTREAM] = (upstream.rstrip("/"), httpx.Client(timeout=60, trust_env=False, verify=tls_context()))
     app.register_blueprint(bp)
 
 

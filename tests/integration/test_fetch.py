@@ -91,6 +91,21 @@ def test_closed_port(client, settings):
         fetch_page(client, "http://127.0.0.1:9/", settings)
 
 
+def test_clients_share_one_verifying_tls_context(settings):
+    # A context reads the whole CA bundle, every refresher makes a client,
+    # and each client used to make two contexts of its own.
+    import ssl
+
+    from feedsvc.fetch.proxying import ProxyTransport
+
+    transports = [make_client(settings)._transport, make_client(settings)._transport,
+                  ProxyTransport("http://127.0.0.1:9")]
+    contexts = {id(transport._pool._ssl_context): transport._pool._ssl_context for transport in transports}
+    assert len(contexts) == 1
+    (context,) = contexts.values()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
 def test_non_http_urls_are_never_opened(client, settings):
     for url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"):
         with pytest.raises(FetchRefused):

@@ -35,7 +35,7 @@ FORMATS = ("atom", "rss", "json")
 def _settings(folder, url) -> dict:
     return {"INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": url, "DB_AUTO_UPGRADE": True,
             "RECIPES_PATH": str(folder / "feeds"), "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "FETCH_HOST_DELAY_SECONDS": 0, "CACHE_CHECK_INTERVAL_SECONDS": 0}
+            "FETCH_HOST_DELAY_SECONDS": 0}
 
 
 def _store_url(request, folder) -> str:
