@@ -11,7 +11,8 @@ from hypothesis import settings
 
 from feedsvc.app import create_app
 from feedsvc.snapshot import SITE_DIR, SnapshotServer
-from tests.support.stores import PG_ADMIN_URL, copy_store, create_database, demo_settings, drop_database, reset_postgres
+from tests.support.stores import PG_ADMIN_URL, copy_store, create_database, demo_settings, drop_database, empty_store, \
+    reset_postgres
 
 # The suite replays the same generated inputs every run, so a landing never
 # fails on an input no one has seen before; "explore" draws new ones (and
@@ -37,7 +38,15 @@ def pg_database():
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> str:
-    """An empty store on each backend."""
+    """An empty store on each backend, at the newest revision."""
+    if request.param == "sqlite":
+        return empty_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    return empty_store(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_database_url(request, tmp_path) -> str:
+    """A database on each backend without any table, for tests of migrating."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     url = request.getfixturevalue("pg_database")

@@ -7,12 +7,13 @@ from datetime import datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from feedsvc.store import migrate
 from feedsvc.store.schema import metadata
 from feedsvc.store.engine import make_engine
 from feedsvc.store.store import Store
+from tests.support.stores import create_database, drop_database, empty_store
 
 
 def _insert_item(engine) -> None:
@@ -24,8 +25,8 @@ def _insert_item(engine) -> None:
             "VALUES ('urn:uuid:kept', 'https://p/1', 's', '旧的', '[]', 1, :now, :now, :now)"), {"now": now})
 
 
-def test_upgrade_from_empty_matches_the_schema(database_url):
-    engine = make_engine(database_url)
+def test_upgrade_from_empty_matches_the_schema(blank_database_url):
+    engine = make_engine(blank_database_url)
     assert migrate.upgrade(engine) == migrate.head_revision()
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": migrate.in_schema}), metadata)
@@ -35,8 +36,8 @@ def test_upgrade_from_empty_matches_the_schema(database_url):
     engine.dispose()
 
 
-def test_upgrade_from_the_previous_revision_keeps_items(database_url):
-    engine = make_engine(database_url)
+def test_upgrade_from_the_previous_revision_keeps_items(blank_database_url):
+    engine = make_engine(blank_database_url)
     migrate.upgrade(engine, "0001")
     _insert_item(engine)
     migrate.upgrade(engine)
@@ -47,8 +48,8 @@ def test_upgrade_from_the_previous_revision_keeps_items(database_url):
     engine.dispose()
 
 
-def test_a_database_from_before_migrations_upgrades_in_place(database_url):
-    engine = make_engine(database_url)
+def test_a_database_from_before_migrations_upgrades_in_place(blank_database_url):
+    engine = make_engine(blank_database_url)
     migrate.upgrade(engine, "0001")
     _insert_item(engine)
     with engine.begin() as conn:  # as create_all left it: tables, no version table
@@ -93,10 +94,10 @@ def test_db_upgrade_command(pg_database, monkeypatch):
     engine.dispose()
 
 
-def test_0008_dates_follow_the_rule_and_every_item_gets_an_outlet(database_url):
+def test_0008_dates_follow_the_rule_and_every_item_gets_an_outlet(blank_database_url):
     """Rows an older feedsvc wrote: updated = first seen for an item never
     changed, later for one that changed; no outlet where the page gave none."""
-    engine = make_engine(database_url)
+    engine = make_engine(blank_database_url)
     migrate.upgrade(engine, "0005_bigram_index")
     seen, published, changed = datetime(2026, 1, 1), datetime(2019, 10, 23), datetime(2026, 2, 1)
     rows = [("unchanged", published, seen, None), ("changed", published, changed, "鲁网"),
@@ -121,3 +122,31 @@ def test_0008_dates_follow_the_rule_and_every_item_gets_an_outlet(database_url):
     with engine.connect() as conn:  # an existing store keeps the authority its feed ids had
         assert conn.execute(text("SELECT value FROM store_settings")).scalar_one() == "feedsvc,2026"
     engine.dispose()
+
+
+def _contents(url: str) -> dict:
+    """Every row of every table, and where PostgreSQL's id counters stand
+    (SQLite's ids follow the largest one stored)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        names = inspect(conn).get_table_names()
+        contents = {name: sorted(map(tuple, conn.execute(text(f'SELECT * FROM "{name}"'))), key=repr) for name in names}
+        if conn.dialect.name == "postgresql":
+            contents["counters"] = sorted(conn.execute(text(
+                "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")).all())
+    engine.dispose()
+    return contents
+
+
+def test_the_empty_store_tests_start_from_is_a_freshly_migrated_one(refreshed_app, database_url, tmp_path):
+    # Tests get their empty store copied or emptied, not migrated (tests.support.stores.empty_store).
+    refreshed_app.extensions["feedsvc"].store.engine.dispose()
+    assert _contents(database_url)["items"]
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}" if database_url.startswith("sqlite") else create_database()
+    try:
+        migrate.upgrade(engine := make_engine(fresh))
+        engine.dispose()
+        assert _contents(empty_store(database_url)) == _contents(fresh)
+    finally:
+        if not fresh.startswith("sqlite"):
+            drop_database(fresh)

@@ -58,8 +58,8 @@ def test_kept_statistics_match_a_full_count(database_url):
     store.engine.dispose()
 
 
-def test_upgrade_counts_the_items_already_stored(database_url):
-    engine = make_engine(database_url)
+def test_upgrade_counts_the_items_already_stored(blank_database_url):
+    engine = make_engine(blank_database_url)
     migrate.upgrade(engine, "0002")
     now = datetime(2026, 1, 1)
     with engine.begin() as conn:

@@ -206,8 +206,8 @@ def test_a_pair_past_the_indexed_length_is_found(store):
     _check_index(store)
 
 
-def test_upgrade_indexes_existing_items(database_url):
-    engine = make_engine(database_url)
+def test_upgrade_indexes_existing_items(blank_database_url):
+    engine = make_engine(blank_database_url)
     migrate.upgrade(engine, "0003_perf")
     now = datetime(2026, 1, 1)
     with engine.begin() as conn:

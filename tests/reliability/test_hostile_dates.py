@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from tests.support.checks import parse_strict, validate_atom
 
-from tests.support.stores import reset_postgres
+from tests.support.stores import empty_store
 from feedsvc.store import migrate
 from feedsvc.app import create_app
 from feedsvc.cli.commands import main
@@ -39,11 +39,9 @@ def _settings(folder, url) -> dict:
 
 
 def _store_url(request, folder) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{folder / 'store.sqlite3'}"
-    url = request.getfixturevalue("pg_database")
-    reset_postgres(url)
-    return url
+    """An empty store at the newest revision."""
+    return empty_store(f"sqlite:///{folder / 'store.sqlite3'}" if request.param == "sqlite"
+                       else request.getfixturevalue("pg_database"))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -119,11 +117,11 @@ def test_export_succeeds(dated, tmp_path, monkeypatch):
     assert (tmp_path / "site" / "feeds" / "all.atom").stat().st_size > 0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_store(request, tmp_path):
+@pytest.fixture
+def old_store(blank_database_url, tmp_path):
     """A store at revision 0005 holding items dated 9999 and year 1, as an
     older feedsvc could have written, next to one dated in 2024."""
-    url = _store_url(request, tmp_path)
+    url = blank_database_url
     engine = make_engine(url)
     migrate.upgrade(engine, "0005_bigram_index")
     seen = datetime(2024, 6, 1, 12, 0)

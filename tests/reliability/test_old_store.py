@@ -69,15 +69,15 @@ def _recipes(tmp_path):
     return folder
 
 
-def test_db_upgrade_brings_an_unversioned_old_store_to_head(database_url, tmp_path, monkeypatch):
-    _build_old_store(database_url)
-    monkeypatch.setenv("FEEDSVC_DATABASE_URL", database_url)
+def test_db_upgrade_brings_an_unversioned_old_store_to_head(blank_database_url, tmp_path, monkeypatch):
+    _build_old_store(blank_database_url)
+    monkeypatch.setenv("FEEDSVC_DATABASE_URL", blank_database_url)
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    engine = make_engine(database_url)
+    engine = make_engine(blank_database_url)
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": blank_database_url,
                       "RECIPES_PATH": str(_recipes(tmp_path)), "TESTING": True})
     client = app.test_client()
     feed = parse_strict(client.get("/feeds/all.atom").data)
@@ -90,13 +90,13 @@ def test_db_upgrade_brings_an_unversioned_old_store_to_head(database_url, tmp_pa
     app.extensions["feedsvc"].store.engine.dispose()
 
 
-def test_db_upgrade_refuses_a_store_feedsvc_did_not_make(database_url, monkeypatch):
-    _build_old_store(database_url, without="published_precision VARCHAR(8)")
-    monkeypatch.setenv("FEEDSVC_DATABASE_URL", database_url)
+def test_db_upgrade_refuses_a_store_feedsvc_did_not_make(blank_database_url, monkeypatch):
+    _build_old_store(blank_database_url, without="published_precision VARCHAR(8)")
+    monkeypatch.setenv("FEEDSVC_DATABASE_URL", blank_database_url)
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code != 0
     assert "items.published_precision" in result.output and "Traceback" not in result.output, result.output
-    engine = make_engine(database_url)
+    engine = make_engine(blank_database_url)
     # Never half-way: no version, no added column.
     assert migrate.current_revision(engine) is None
     assert "search_text" not in {c["name"] for c in inspect(engine).get_columns("items")}

@@ -16,7 +16,7 @@ from lxml import etree
 
 from tests.support.checks import parse_strict, validate_atom
 
-from tests.support.stores import reset_postgres
+from tests.support.stores import empty_store
 from feedsvc.app import create_app
 from feedsvc.core.models import DETAIL_ARTICLE, ItemRecord
 from feedsvc.web.security import CONTENT_SECURITY_POLICY
@@ -34,11 +34,8 @@ BAD_SCHEME = re.compile(rb"(?:java|vb)script:|data:text/html", re.I)
 def hostile(request, tmp_path_factory):
     """The app after one refresh of every hostile source, on each store."""
     folder = tmp_path_factory.mktemp(f"hostile-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'store.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_database")
-        reset_postgres(url)
+    url = empty_store(f"sqlite:///{folder / 'store.sqlite3'}" if request.param == "sqlite"
+                      else request.getfixturevalue("pg_database"))
     site = HostileSite()
     sources = site.write_recipes(folder / "feeds")
     app = create_app({"INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": url, "DB_AUTO_UPGRADE": True,

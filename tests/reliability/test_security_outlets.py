@@ -24,7 +24,6 @@ from werkzeug import Response
 
 from tests.support.checks import parse_strict
 
-from tests.support.stores import reset_postgres
 from feedsvc.store import migrate
 from feedsvc.app import create_app
 from feedsvc.store.engine import make_engine
@@ -95,24 +94,15 @@ def outlets_of(client, path: str, moved: bool = False) -> set[str]:
     return {tag.term for entry in parse_strict(response.data).entries for tag in entry.get("tags", [])}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    url = request.getfixturevalue("pg_database")
-    reset_postgres(url)
-    return url
-
-
 # -- 1. one namespace ----------------------------------------------------------
 
 HOSTILE_NAMES = ["jiaodong-zaixian", "outlet", "..", "../..", "%2e%2e", "Jiaodong Zaixian", "all"]
 
 
-def test_an_outlet_cannot_take_another_outlets_url(tmp_path, httpserver, store_url):
+def test_an_outlet_cannot_take_another_outlets_url(tmp_path, httpserver, database_url):
     site = FeedSite(httpserver)
     write_recipe(tmp_path / "feeds", site.url)
-    app = make_app(tmp_path, store_url)
+    app = make_app(tmp_path, database_url)
     client = app.test_client()
     site.serve([("a1", "胶东在线的新闻", "胶东在线", None)])
     refresh(app)
@@ -166,8 +156,8 @@ OLD_STORE = [("胶东在线", "jiaodong-zaixian", "jiaodong-zaixian"),
              ("%2e%2e", "2e-2e", "2e-2e")]
 
 
-def test_slugs_in_use_survive_the_upgrade(tmp_path, store_url):
-    engine = make_engine(store_url)
+def test_slugs_in_use_survive_the_upgrade(tmp_path, blank_database_url):
+    engine = make_engine(blank_database_url)
     migrate.upgrade(engine, "0005_bigram_index")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO sources (id, name, kind, consecutive_failures) VALUES ('news', 'N', 'feed', 0)"))
@@ -192,7 +182,7 @@ def test_slugs_in_use_survive_the_upgrade(tmp_path, store_url):
 
     (tmp_path / "feeds").mkdir()
     write_recipe(tmp_path / "feeds", "http://127.0.0.1:9/feed.xml")
-    app = make_app(tmp_path, store_url)
+    app = make_app(tmp_path, blank_database_url)
     client = app.test_client()
     for name, _stored, served in OLD_STORE:
         assert outlets_of(client, f"/feeds/outlet/{served}.atom") == {name}, served
@@ -208,10 +198,10 @@ def test_slugs_in_use_survive_the_upgrade(tmp_path, store_url):
 
 # -- 2. names cleaned at ingest ------------------------------------------------
 
-def test_names_lose_bidi_and_zero_width_characters(tmp_path, httpserver, store_url):
+def test_names_lose_bidi_and_zero_width_characters(tmp_path, httpserver, database_url):
     site = FeedSite(httpserver)
     write_recipe(tmp_path / "feeds", site.url)
-    app = make_app(tmp_path, store_url)
+    app = make_app(tmp_path, database_url)
     site.serve([("s1", "正常\u202egnp.exe\u202c的标\u200b题", "胶东\u200b在线\u2066", "记者\u200d张三\ufeff"),
                 ("s2", "ＡＩ\u00ad新闻", "胶东在线", None)])
     refresh(app)
@@ -233,10 +223,10 @@ def churn(count: int, start: int) -> list[tuple]:
     return [(f"c{n}", f"第{n}条", f"新来源{n:05d}号", None) for n in range(start + count - 1, start - 1, -1)]
 
 
-def test_a_source_naming_a_new_outlet_per_item_stays_bounded(tmp_path, httpserver, store_url):
+def test_a_source_naming_a_new_outlet_per_item_stays_bounded(tmp_path, httpserver, database_url):
     site = FeedSite(httpserver)
     write_recipe(tmp_path / "feeds", site.url, "retention_max_items = 10\n")
-    app = make_app(tmp_path, store_url, OUTLETS_PER_SOURCE_MAX=25)
+    app = make_app(tmp_path, database_url, OUTLETS_PER_SOURCE_MAX=25)
     store = app.extensions["feedsvc"].store
     client = app.test_client()
     warnings = []
@@ -257,10 +247,10 @@ def test_a_source_naming_a_new_outlet_per_item_stays_bounded(tmp_path, httpserve
     close(app)
 
 
-def test_outlet_lists_are_paged_or_cut(tmp_path, httpserver, store_url):
+def test_outlet_lists_are_paged_or_cut(tmp_path, httpserver, database_url):
     site = FeedSite(httpserver)
     write_recipe(tmp_path / "feeds", site.url)
-    app = make_app(tmp_path, store_url, OUTLETS_PER_SOURCE_MAX=250)
+    app = make_app(tmp_path, database_url, OUTLETS_PER_SOURCE_MAX=250)
     client = app.test_client()
     site.serve(churn(300, 0))
     report = refresh(app)
