@@ -22,6 +22,7 @@ from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
 from feedsvc.web.openapi import DOCUMENT
 from tests.support.checks import examples
+from tests.support.stores import instance_folder
 
 ALL = 11
 FORMATS = FormatChecker()
@@ -315,7 +316,7 @@ def fuzzed_app(tmp_path_factory):
     # SQLite only, to keep the run short: the SQL is the same on PostgreSQL,
     # where the other API tests run too.
     with SnapshotServer() as snapshot:
-        app = create_app({"INSTANCE_PATH": str(tmp_path_factory.mktemp("api-fuzz")), "RECIPES_PATH": str(RECIPES_DIR),
+        app = create_app({"INSTANCE_PATH": instance_folder(tmp_path_factory.mktemp("api-fuzz")), "RECIPES_PATH": str(RECIPES_DIR),
                           "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "FETCH_HOST_DELAY_SECONDS": 0,
                           "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8,::1"})
         reports = app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])

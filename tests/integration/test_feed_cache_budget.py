@@ -16,6 +16,7 @@ from feedsvc.app import create_app
 from feedsvc.web.feedcache import FeedCache, RenderedFeed, VersionWatcher
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FEED_CACHE
+from tests.support.stores import instance_folder
 
 KB = 1024
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -81,7 +82,7 @@ def served(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("budget")
     with SnapshotServer() as snapshot:
-        config = {"INSTANCE_PATH": str(folder / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
+        config = {"INSTANCE_PATH": instance_folder(folder / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
                   "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
                   "FETCH_HOST_DELAY_SECONDS": 0, "CACHE_CHECK_INTERVAL_SECONDS": 60}
         app = create_app(config)

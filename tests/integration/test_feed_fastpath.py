@@ -16,6 +16,7 @@ from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR, SITE_DIR, SnapshotServer
 from feedsvc.web.fastpath import FeedFastPath
 from feedsvc.web.state import FEED_CACHE
+from tests.support.stores import instance_folder
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", f"/feeds/outlet/luwang.atom",
@@ -25,7 +26,7 @@ VARIANTS = [{}, {"Accept-Encoding": "gzip, br"}, {"Accept": BROWSER_ACCEPT},
 
 
 def make_app(tmp_path, snapshot, interval: float):
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
+    app = create_app({"INSTANCE_PATH": instance_folder(tmp_path / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
                       "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
                       "FETCH_HOST_DELAY_SECONDS": 0, "CACHE_CHECK_INTERVAL_SECONDS": interval})
     assert app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])[0].status == "ok"

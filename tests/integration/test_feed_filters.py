@@ -11,6 +11,7 @@ from feedsvc.app import create_app
 from feedsvc.core.outlets import OutletDirectory, slugify
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.store.outlet_stats import OutletStat
+from tests.support.stores import instance_folder
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def test_outlet_aliases(tmp_path, snapshot, site_dir):
     # One related entry names its outlet 大众网, as portals often do.
     html = html.replace('<span class="outlet">大众日报</span>', '<span class="outlet">大众网</span>', 1)
     page.write_text(html, encoding="utf-8")
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
+    app = create_app({"INSTANCE_PATH": instance_folder(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
                       "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "CACHE_CHECK_INTERVAL_SECONDS": 0,
                       "OUTLET_ALIASES": {"大众网": "大众日报"}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
                       "FETCH_HOST_DELAY_SECONDS": 0})

@@ -9,6 +9,7 @@ from feedsvc.app import create_app
 from feedsvc.core.models import DETAIL_ARTICLE, ItemRecord
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FRAGMENT_CACHE
+from tests.support.stores import instance_folder
 
 PATHS = [f"/feeds/all.{fmt}" for fmt in ("atom", "rss", "json")] + [
     f"/feeds/outlet/luwang.atom", "/feeds/all.rss?convert=s2t", "/feeds/all.atom?limit=3",
@@ -16,7 +17,7 @@ PATHS = [f"/feeds/all.{fmt}" for fmt in ("atom", "rss", "json")] + [
 
 
 def apps(tmp_path, snapshot):
-    config = {"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
+    config = {"INSTANCE_PATH": instance_folder(tmp_path / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
               "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
               "FETCH_HOST_DELAY_SECONDS": 0, "CACHE_CHECK_INTERVAL_SECONDS": 0}
     return config, create_app(config)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
 from tests.support.checks import examples
+from tests.support.stores import instance_folder
 
 KEYS = st.sampled_from(["outlet", "source", "q", "exclude", "author", "since", "until", "limit", "before",
                         "convert", "x", "", "utm_source"])
@@ -22,7 +23,7 @@ PATHS = st.sampled_from(["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json",
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     with SnapshotServer() as snapshot:
-        app = create_app({"INSTANCE_PATH": str(tmp_path_factory.mktemp("fuzz")), "RECIPES_PATH": str(RECIPES_DIR),
+        app = create_app({"INSTANCE_PATH": instance_folder(tmp_path_factory.mktemp("fuzz")), "RECIPES_PATH": str(RECIPES_DIR),
                           "RECIPE_VARIABLES": {"snapshot": snapshot.base_url},
                           "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0})
         app.extensions["feedsvc"].refresher.refresh_many(["iqilu-shandong"])

@@ -15,6 +15,7 @@ from feedsvc.app import create_app
 from feedsvc.render import ATOM_TYPE, JSON_TYPE, RSS_TYPE
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FEED_CACHE
+from tests.support.stores import instance_folder
 
 PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", "/feeds/source/iqilu-shandong.atom",
          "/feeds.opml"]
@@ -101,7 +102,7 @@ def test_one_render_per_change_however_many_clients(refreshed_app, site_dir):
 
 
 def test_a_change_by_another_process_shows_within_a_second(tmp_path, snapshot, site_dir):
-    config = {"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
+    config = {"INSTANCE_PATH": instance_folder(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
               "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
               "FETCH_HOST_DELAY_SECONDS": 0}
     web = create_app(config)  # default check interval

@@ -21,6 +21,7 @@ from feedsvc.app import create_app
 from feedsvc.store.engine import make_engine
 from feedsvc.snapshot import RECIPES_DIR, SnapshotServer
 from tests.support.paths import SPEC
+from tests.support.stores import instance_folder
 
 JSON_SCHEMA = json.loads((SPEC / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))
 BASE = "https://feeds.example.org"
@@ -29,7 +30,7 @@ QUERIES = ["", "?q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E8%AF%8D", "?limit=3", "
 
 
 def _settings(instance: Path, snapshot_base: str, **more) -> dict:
-    return {"INSTANCE_PATH": str(instance), "RECIPES_PATH": str(RECIPES_DIR),
+    return {"INSTANCE_PATH": instance_folder(instance), "RECIPES_PATH": str(RECIPES_DIR),
             "RECIPE_VARIABLES": {"snapshot": snapshot_base}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
             "FETCH_HOST_DELAY_SECONDS": 0, "CACHE_CHECK_INTERVAL_SECONDS": 0, **more}
 

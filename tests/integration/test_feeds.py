@@ -12,6 +12,7 @@ from lxml import etree
 from tests.support.checks import parse_strict, validate_atoms
 from feedsvc.core.outlets import slugify
 from tests.support.paths import PAGES
+from tests.support.stores import instance_folder
 
 OUTLET_COUNTS = {"胶东在线": 2, "鲁网": 3, "中国山东网": 3, "新华网": 1, "大众日报": 2}
 SEED_URL = "https://news.iqilu.com/shandong/yaowen/2019/1023/4371235.shtml"
@@ -155,7 +156,7 @@ def test_server_error_source_keeps_items(tmp_path, httpserver, site_dir):
         return Response(path.read_bytes(), content_type="text/html") if path.is_file() else Response(status=404)
 
     httpserver.expect_request("").respond_with_handler(serve)
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
+    app = create_app({"INSTANCE_PATH": instance_folder(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
                       "RECIPE_VARIABLES": {"snapshot": httpserver.url_for("").rstrip("/")},
                       "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8,::1", "FETCH_HOST_DELAY_SECONDS": 0})
     refresher = app.extensions["feedsvc"].refresher

@@ -12,7 +12,7 @@ import pytest
 from feedsvc.app import create_app
 from feedsvc.fetch.ssrf import LOOPBACK_NETWORKS
 from tests.support.sites import Site, etag_page, sent_validators
-from tests.support.stores import refresher
+from tests.support.stores import refresher, instance_folder
 from tests.support.portal import STORIES, article_html
 
 
@@ -32,7 +32,7 @@ def _app(tmp_path: Path, recipe_text: str):
     (folder / "r0.toml").write_text(recipe_text, encoding="utf-8")
     return create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "RECIPES_PATH": str(folder),
                        "RECIPES_RELOAD_SECONDS": 0, "FETCH_ALLOWED_NETWORKS": LOOPBACK_NETWORKS,
-                       "FETCH_HOST_DELAY_SECONDS": 0, "INSTANCE_PATH": str(tmp_path / "instance")})
+                       "FETCH_HOST_DELAY_SECONDS": 0, "INSTANCE_PATH": instance_folder(tmp_path / "instance")})
 
 
 # -- field fallback ------------------------------------------------------------

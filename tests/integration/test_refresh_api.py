@@ -11,6 +11,7 @@ import pytest
 
 from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR, SITE_DIR
+from tests.support.stores import instance_folder
 
 SEED_PATH = "shandong/yaowen/2019/1023/4371235.shtml"
 # The sites here are on loopback, which fetching refuses unless allowed.
@@ -18,7 +19,7 @@ LOOPBACK_FETCHING = {"FETCH_ALLOWED_NETWORKS": "127.0.0.0/8,::1", "FETCH_HOST_DE
 
 
 def make_app(tmp_path, snapshot_base: str, **config):
-    return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
+    return create_app({"INSTANCE_PATH": instance_folder(tmp_path / "instance"), "RECIPES_PATH": str(RECIPES_DIR),
                        "RECIPE_VARIABLES": {"snapshot": snapshot_base}, **LOOPBACK_FETCHING, **config})
 
 
@@ -149,7 +150,7 @@ start_urls = ["http://127.0.0.1:{server.server_address[1]}/{SEED_PATH}"]
 [article]
 title = "h1.article-title"
 """, encoding="utf-8")
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(recipes), **LOOPBACK_FETCHING})
+    app = create_app({"INSTANCE_PATH": instance_folder(tmp_path / "i"), "RECIPES_PATH": str(recipes), **LOOPBACK_FETCHING})
     statuses = []
 
     def call():

@@ -10,6 +10,7 @@ import pytest
 from feedsvc.app import create_app
 from feedsvc.ingest.scheduler import make_scheduler, tick
 from feedsvc.store.store import utcnow
+from tests.support.stores import instance_folder
 
 PAGES = {
     "due": "shandong/yaowen/2019/1023/4371235.shtml",
@@ -32,7 +33,7 @@ start_urls = ["{snapshot.base_url}/{page}"]
 title = "h1.article-title"
 published = ".article-info .time"
 """, encoding="utf-8")
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(folder),
+    app = create_app({"INSTANCE_PATH": instance_folder(tmp_path / "i"), "RECIPES_PATH": str(folder),
                       "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8,::1", "FETCH_HOST_DELAY_SECONDS": 0,
                       "REFRESH_JITTER_RATIO": 0.1, "SCHEDULER_TICK_SECONDS": 0.2})
     yield app

@@ -9,6 +9,7 @@ from werkzeug import Response
 from tests.support.checks import parse_strict
 from feedsvc.app import create_app
 from feedsvc.snapshot import RECIPES_DIR
+from tests.support.stores import instance_folder
 
 
 def test_hub_link_and_publish_ping(tmp_path, snapshot, httpserver):
@@ -19,7 +20,7 @@ def test_hub_link_and_publish_ping(tmp_path, snapshot, httpserver):
         return Response(status=204)
 
     httpserver.expect_request("/hub", method="POST").respond_with_handler(hub)
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "RECIPES_PATH": str(RECIPES_DIR),
+    app = create_app({"INSTANCE_PATH": instance_folder(tmp_path), "RECIPES_PATH": str(RECIPES_DIR),
                       "RECIPE_VARIABLES": {"snapshot": snapshot.base_url},
                       "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
                       "WEBSUB_HUB": httpserver.url_for("/hub"), "BASE_URL": "https://feeds.example.org"})
@@ -60,7 +61,7 @@ def test_pings_name_the_aliased_outlets_canonical_feed(tmp_path, snapshot, site_
     page.write_text(html.replace('<span class="outlet">大众日报</span>', '<span class="outlet">大众网</span>', 1),
                     encoding="utf-8")
     pings: list = []
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "RECIPES_PATH": str(RECIPES_DIR),
+    app = create_app({"INSTANCE_PATH": instance_folder(tmp_path), "RECIPES_PATH": str(RECIPES_DIR),
                       "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "OUTLET_ALIASES": {"大众网": "大众日报"},
                       "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
                       "WEBSUB_HUB": _hub(httpserver, pings), "BASE_URL": "https://feeds.example.org"})
@@ -81,7 +82,7 @@ def test_export_names_the_hub_only_when_it_pings_it(tmp_path, snapshot, httpserv
     from feedsvc.cli.exporter import export_feeds
 
     pings: list = []
-    settings = {"INSTANCE_PATH": str(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
+    settings = {"INSTANCE_PATH": instance_folder(tmp_path / "i"), "RECIPES_PATH": str(RECIPES_DIR),
                 "RECIPE_VARIABLES": {"snapshot": snapshot.base_url}, "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8",
                 "FETCH_HOST_DELAY_SECONDS": 0, "WEBSUB_HUB": _hub(httpserver, pings)}
     app = create_app(settings)

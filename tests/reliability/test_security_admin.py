@@ -17,6 +17,7 @@ from feedsvc.web.ratelimit import RateLimiter
 from feedsvc.web.state import ADMIN_LIMITER
 from tests.support.processes import free_port, running, wait_for
 from tests.support.sites import CountingSite
+from tests.support.stores import instance_folder
 
 TOKEN = "Zq3-admin-token-7f1c"
 OUTSIDER = "203.0.113.7"
@@ -35,7 +36,7 @@ def make_app(tmp_path, site):
     def make(**config):
         folder = tmp_path / f"app{len(apps)}"
         site.write_recipes(folder / "feeds", interval_minutes=30)
-        app = create_app({"INSTANCE_PATH": str(folder / "instance"), "RECIPES_PATH": str(folder / "feeds"),
+        app = create_app({"INSTANCE_PATH": instance_folder(folder / "instance"), "RECIPES_PATH": str(folder / "feeds"),
                           "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0, **config})
         apps.append(app)
         return app

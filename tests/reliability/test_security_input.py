@@ -18,6 +18,7 @@ from feedsvc.app import create_app
 from tests.support.processes import free_port, running, wait_for
 from tests.support.checks import examples
 from tests.support.paths import PACKAGE
+from tests.support.stores import instance_folder
 
 SECRETS = (b"def create_app", b"root:x:0:0", b"SETTINGS", b"[article]")
 
@@ -68,7 +69,7 @@ def write_recipe(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     folder = tmp_path_factory.mktemp("input")
-    app = create_app({"INSTANCE_PATH": str(folder / "instance"), "RECIPES_PATH": str(write_recipe(folder / "feeds")),
+    app = create_app({"INSTANCE_PATH": instance_folder(folder / "instance"), "RECIPES_PATH": str(write_recipe(folder / "feeds")),
                       "ADMIN_RATE_LIMIT_PER_MINUTE": 0})
     client = app.test_client()
     for path in ("/", "/feeds/all.atom", "/feeds/all.json", "/static/feed.xsl", "/api/items", "/nope"):

@@ -22,6 +22,7 @@ from feedsvc.ingest.refresh import Refresher
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.core.networks import parse_networks
 from feedsvc.fetch.ssrf import LOOPBACK_NETWORKS
+from feedsvc.service import database_url_for
 from feedsvc.store import migrate
 from feedsvc.store.store import Store
 from tests.support.sites import listing_recipe
@@ -111,6 +112,17 @@ def empty_store(url: str) -> str:
     return url
 
 
+def instance_folder(path: Path) -> str:
+    """`path`, made, with an empty store where an app looks for one when
+    no DATABASE_URL is set, so that the app opens it instead of migrating
+    a store of its own."""
+    path.mkdir(parents=True, exist_ok=True)
+    url = database_url_for({"INSTANCE_PATH": path, "DATABASE_URL": None})
+    if not Path(url.removeprefix("sqlite:///")).exists():
+        empty_store(url)
+    return str(path)
+
+
 # What a first migration writes on PostgreSQL, by table (learnt the first
 # time this process migrates a database).
 _SEEDED: dict[str, list[dict]] = {}
@@ -187,7 +199,7 @@ def image_proxy_settings(tmp_path: Path, site, **overrides) -> dict:
     folder = tmp_path / "recipes"
     folder.mkdir(exist_ok=True)
     (folder / "news.toml").write_text(listing_recipe(site.url("/list")), encoding="utf-8")
-    return {"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(folder),
+    return {"INSTANCE_PATH": instance_folder(tmp_path / "instance"), "RECIPES_PATH": str(folder),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "TESTING": True,
             "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
             "CACHE_CHECK_INTERVAL_SECONDS": 0, "FETCH_TIMEOUT_SECONDS": 5, "IMAGE_PROXY": True, **overrides}

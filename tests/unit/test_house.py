@@ -17,6 +17,7 @@ from feedsvc.render import FORMATS
 from feedsvc.service import Service
 from feedsvc.ingest.websub import changed_topics
 from tests.support.paths import PACKAGE
+from tests.support.stores import instance_folder
 
 SOURCES = {path: path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")}
 
@@ -82,7 +83,7 @@ def test_settings_are_typed_once(tmp_path):
 
 
 def test_create_app_wraps_a_service_built_without_flask(tmp_path):
-    settings = {"INSTANCE_PATH": str(tmp_path), "RECIPES_PATH": str(tmp_path / "feeds"),
+    settings = {"INSTANCE_PATH": instance_folder(tmp_path), "RECIPES_PATH": str(tmp_path / "feeds"),
                 "CACHE_CHECK_INTERVAL_SECONDS": "0"}
     (tmp_path / "feeds").mkdir()
     service = Service.from_settings(load_settings(settings))
@@ -117,7 +118,7 @@ def test_scheduled_runs_are_logged_at_debug(tmp_path, caplog):
 
     (tmp_path / "feeds").mkdir()
     service = Service.from_settings(load_settings({
-        "INSTANCE_PATH": str(tmp_path), "RECIPES_PATH": str(tmp_path / "feeds"), "RECIPES_RELOAD_SECONDS": 0.05,
+        "INSTANCE_PATH": instance_folder(tmp_path), "RECIPES_PATH": str(tmp_path / "feeds"), "RECIPES_RELOAD_SECONDS": 0.05,
         "SCHEDULER_TICK_SECONDS": 0.05}))
     scheduler = make_scheduler(service)
     with caplog.at_level(logging.INFO):
