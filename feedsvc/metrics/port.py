@@ -47,5 +47,6 @@ def serve_metrics(registry: CollectorRegistry, address: str, port: int, token: s
         server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
     server = make_server(address, port, metrics_app(registry, token), server_class=server_class,
                          handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    # Polled every 0.1 s (not 0.5): the scheduler stops without waiting on it.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="metrics", daemon=True).start()
     return server

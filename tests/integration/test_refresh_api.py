@@ -122,7 +122,7 @@ class _SlowSite(BaseHTTPRequestHandler):
             cls.active += 1
             cls.peak = max(cls.peak, cls.active)
         try:
-            time.sleep(0.3)
+            time.sleep(0.1)
             body = (SITE_DIR / SEED_PATH).read_bytes()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -182,7 +182,7 @@ def test_a_source_refreshed_elsewhere_is_409_or_waited_for(app):
     every = client.post("/refresh")
     assert every.status_code == 200 and every.get_json()["results"][0]["status"] == "busy"
     assert client.post("/refresh/iqilu-shandong?wait=abc").status_code == 400
-    threading.Timer(0.6, store.release_lease, args=("iqilu-shandong", "worker-7.example:4242")).start()
+    threading.Timer(0.3, store.release_lease, args=("iqilu-shandong", "worker-7.example:4242")).start()
     waited = client.post("/refresh/iqilu-shandong?wait=10")
     assert waited.status_code == 200 and waited.get_json()["results"][0]["status"] == "ok"
     assert store.source_state("iqilu-shandong").lease_holder is None  # released after the refresh

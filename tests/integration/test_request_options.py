@@ -19,7 +19,7 @@ from feedsvc.core.errors import RecipeError
 from feedsvc.fetch.proxying import environment_proxy
 from feedsvc.sources.recipes import parse_recipe
 from tests.support.sites import Site, article_page, listing_page, listing_recipe
-from tests.support.stores import instance_folder
+from tests.support.stores import sqlite_store
 
 COOKIE = "sess-7f3a9c1e55d04b2e"
 API_KEY = "key-0d9e8f7a6b5c"
@@ -114,8 +114,8 @@ def _app(tmp_path, site, variables: dict, extra: str = "", settings: dict | None
     folder.mkdir(exist_ok=True)
     recipe = listing_recipe("{site}/list") + REQUEST.format(extra=extra, logged_out=logged_out)
     (folder / "news.toml").write_text(recipe, encoding="utf-8")
-    return create_app({"INSTANCE_PATH": instance_folder(tmp_path / "instance"), "RECIPES_PATH": str(folder),
-                       "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "TESTING": True,
+    return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(folder),
+                       "DATABASE_URL": sqlite_store(tmp_path / "store.sqlite3"), "TESTING": True,
                        "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
                        "CACHE_CHECK_INTERVAL_SECONDS": 0, "FETCH_TIMEOUT_SECONDS": 5,
                        "RECIPE_VARIABLES": {"site": site.url("").rstrip("/"), **variables}, **(settings or {})})

@@ -17,7 +17,7 @@ from feedsvc.core.models import ItemRecord
 from feedsvc.sources.recipes import parse_recipe
 from feedsvc.sources.rules import RuleSet, blocked_by, compile_pattern, parse_rule_set, sift
 from tests.support.sites import Site, article_page, listing_page, listing_recipe
-from tests.support.stores import refresher, instance_folder
+from tests.support.stores import refresher, sqlite_store
 
 CATASTROPHIC = "regex:(a+)+$"
 LONG_AS = "a" * 50_000 + "!"  # Python's re would backtrack through 2^50000 ways here
@@ -142,8 +142,8 @@ def _app(tmp_path, site, rules: dict | None = None):
     folder.mkdir(exist_ok=True)
     (folder / "news.toml").write_text(listing_recipe(site.url("/list"), extra="follow_links = false"),
                                       encoding="utf-8")
-    return create_app({"INSTANCE_PATH": instance_folder(tmp_path / "instance"), "RECIPES_PATH": str(folder),
-                       "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "TESTING": True,
+    return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(folder),
+                       "DATABASE_URL": sqlite_store(tmp_path / "store.sqlite3"), "TESTING": True,
                        "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
                        "CACHE_CHECK_INTERVAL_SECONDS": 0, "RULES": rules or {}})
 

@@ -28,6 +28,7 @@ from feedsvc.store import migrate
 from feedsvc.app import create_app
 from feedsvc.store.engine import make_engine
 from feedsvc.store.schema import source_outlets
+from tests.support.stores import sqlite_store
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SLUG_PATH = re.compile(r"^/feeds/outlet/[a-z0-9]+(?:-[a-z0-9]+)*\.(?:atom|rss|json)$")
@@ -295,7 +296,7 @@ def test_outlet_lists_are_paged_or_cut(tmp_path, httpserver, database_url):
 def test_ipv6_forms_embedding_loopback_are_refused_by_the_fetcher(tmp_path, httpserver, host):
     httpserver.expect_request("/feed.xml").respond_with_data("<rss/>")
     write_recipe(tmp_path / "feeds", f"http://[{host}]:{httpserver.port}/feed.xml")
-    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'store.sqlite3'}", FETCH_ALLOWED_NETWORKS="")
+    app = make_app(tmp_path, sqlite_store(tmp_path / "store.sqlite3"), FETCH_ALLOWED_NETWORKS="")
     [report] = app.extensions["feedsvc"].refresher.refresh_many(["news"])
     assert (report.status, report.error_kind) == ("error", "address_refused"), report
     assert "reaching " in report.error and "a loopback address" in report.error
@@ -315,7 +316,7 @@ def test_api_sources_shows_private_details_only_with_the_token(tmp_path, httpser
         'id = "news"\nname = "News"\nkind = "feed"\nstart_urls = ["{mirror}/feed.xml?key={key}"]\n'
         "obey_robots_txt = false\n", encoding="utf-8")
     mirror = f"http://127.0.0.1:{httpserver.port}"
-    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'store.sqlite3'}", REFRESH_TOKEN="the-token",
+    app = make_app(tmp_path, sqlite_store(tmp_path / "store.sqlite3"), REFRESH_TOKEN="the-token",
                    RECIPE_VARIABLES={"mirror": mirror, "key": secret})
     rt = app.extensions["feedsvc"]
     rt.refresher.refresh_many(["news"])

@@ -112,14 +112,19 @@ def empty_store(url: str) -> str:
     return url
 
 
+def sqlite_store(path: Path) -> str:
+    """The URL of the SQLite store at `path`; an empty one at the newest
+    revision is put there first when there is none."""
+    url = f"sqlite:///{path}"
+    return url if path.exists() else empty_store(url)
+
+
 def instance_folder(path: Path) -> str:
-    """`path`, made, with an empty store where an app looks for one when
-    no DATABASE_URL is set, so that the app opens it instead of migrating
-    a store of its own."""
+    """`path`, made, with a store where an app looks for one when no
+    DATABASE_URL is set, so that the app opens it instead of migrating a
+    store of its own."""
     path.mkdir(parents=True, exist_ok=True)
-    url = database_url_for({"INSTANCE_PATH": path, "DATABASE_URL": None})
-    if not Path(url.removeprefix("sqlite:///")).exists():
-        empty_store(url)
+    sqlite_store(Path(database_url_for({"INSTANCE_PATH": path, "DATABASE_URL": None}).removeprefix("sqlite:///")))
     return str(path)
 
 
@@ -187,8 +192,7 @@ def settings(**overrides) -> FetchSettings:
 
 def refresher(tmp_path: Path, *recipe_texts: str, **fetch_overrides) -> Refresher:
     recipes = [parse_recipe(text, f"r{i}.toml") for i, text in enumerate(recipe_texts)]
-    path = tmp_path / "store.sqlite3"
-    store = Store.from_url(f"sqlite:///{path}" if path.exists() else empty_store(f"sqlite:///{path}"))
+    store = Store.from_url(sqlite_store(tmp_path / "store.sqlite3"))
     store.upgrade_schema()
     store.sync_sources(recipes)
     return Refresher(store, recipes, settings(**fetch_overrides), concurrency=2)
@@ -199,7 +203,7 @@ def image_proxy_settings(tmp_path: Path, site, **overrides) -> dict:
     folder = tmp_path / "recipes"
     folder.mkdir(exist_ok=True)
     (folder / "news.toml").write_text(listing_recipe(site.url("/list")), encoding="utf-8")
-    return {"INSTANCE_PATH": instance_folder(tmp_path / "instance"), "RECIPES_PATH": str(folder),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "TESTING": True,
+    return {"INSTANCE_PATH": str(tmp_path / "instance"), "RECIPES_PATH": str(folder),
+            "DATABASE_URL": sqlite_store(tmp_path / "store.sqlite3"), "TESTING": True,
             "FETCH_ALLOWED_NETWORKS": "127.0.0.0/8", "FETCH_HOST_DELAY_SECONDS": 0,
             "CACHE_CHECK_INTERVAL_SECONDS": 0, "FETCH_TIMEOUT_SECONDS": 5, "IMAGE_PROXY": True, **overrides}

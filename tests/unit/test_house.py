@@ -123,14 +123,14 @@ def test_scheduled_runs_are_logged_at_debug(tmp_path, caplog):
     scheduler = make_scheduler(service)
     with caplog.at_level(logging.INFO):
         scheduler.start()
-        time.sleep(0.5)
+        time.sleep(0.25)
         scheduler.shutdown(wait=True)
     runs = [r for r in caplog.records if r.name.startswith("apscheduler.executors")]
     assert not runs, [r.getMessage() for r in runs]
     with caplog.at_level(logging.DEBUG):
         scheduler = make_scheduler(service)
         scheduler.start()
-        time.sleep(0.3)
+        time.sleep(0.15)
         scheduler.shutdown(wait=True)
     runs = [r for r in caplog.records if r.name.startswith("apscheduler.executors")]
     assert runs and all(r.levelno == logging.DEBUG for r in runs)
