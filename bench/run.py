@@ -9,7 +9,8 @@ reader under a flood of distinct queries, bench/flood.py), regen (render after a
 store change), ingest (article pages and feed entries parsed and stored),
 scale (queries at 10k/100k/1M items in SQLite, 10k/100k in PostgreSQL),
 memory (peak RSS of the web worker, taken during serve, and of the
-refresh/scheduler worker). Prints a table and the targets, and writes
+refresh/scheduler worker), suite (the test suite's inner loop and what
+opening a service costs, bench/suite.py). Prints a table and the targets, and writes
 bench/results.json (with --only, the other groups' earlier results are
 kept, each with its own date). Needs wrk and nginx: installed with apt-get
 when missing."""
@@ -28,7 +29,7 @@ if __package__ in (None, ""):  # run as bench/run.py
 
 from bench import common  # noqa: E402
 
-GROUPS = ("serve", "flood", "regen", "ingest", "scale", "memory")
+GROUPS = ("serve", "flood", "regen", "ingest", "scale", "memory", "suite")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -61,6 +62,10 @@ def run_group(name: str, args) -> dict:
         from bench import memory
 
         return memory.run()
+    if name == "suite":
+        from bench import suite
+
+        return suite.run()
     raise ValueError(name)
 
 
@@ -150,6 +155,10 @@ def targets(groups: dict) -> list[dict]:
     flooded = _get(groups, "flood", "render_limited", "flooded", "p50_ms")
     add("cached feed p50 under a 64-connection flood of distinct q= ≤ 5 ms", flooded, 5, False,
         f"{flooded} ms (alone {_get(groups, 'flood', 'render_limited', 'unloaded', 'p50_ms')} ms)")
+    fast = _get(groups, "suite", "not_slow", "wall_seconds")
+    add('pytest -m "not slow" -n auto ≤ 60 s', fast, 60, False,
+        f"{fast} s ({_get(groups, 'suite', 'not_slow', 'cpu_seconds')} CPU s; "
+        f"{_get(groups, 'suite', 'not_slow', 'summary')})")
     return rows
 
 
@@ -248,6 +257,15 @@ def table(groups: dict) -> list[tuple[str, str, str]]:
             heavy = sorted(fp["steps"], key=lambda s: -s[1])[:4]
             rows.append(("memory", "resident after importing feedsvc (largest imports)",
                          f"{fp['total_mb']} MB (" + ", ".join(f"{n} +{mb}" for n, mb in heavy) + ")"))
+    suite = groups.get("suite")
+    if suite:
+        c, o = suite["collection"], suite["opening"]
+        rows.append(("suite", "collecting the suite (one worker's start), CPU s: plugins named / autoloaded",
+                     f"{c['named_cpu_seconds']} / {c['autoloaded_cpu_seconds']} = {c['ratio']}×"))
+        rows.append(("suite", "opening a store at the newest revision: check / full Alembic upgrade",
+                     f"{o['store_at_head_ms']} / {o['alembic_upgrade_ms']} ms CPU = {o['upgrade_ratio']}×"))
+        rows.append(("suite", "TLS context for a fetch client: shared / built (a client built two)",
+                     f"{o['shared_tls_context_ms']} / {o['own_tls_context_ms']} ms CPU"))
     return rows
 
 

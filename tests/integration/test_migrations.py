@@ -138,9 +138,10 @@ def _contents(url: str) -> dict:
     return contents
 
 
-def test_the_empty_store_tests_start_from_is_a_freshly_migrated_one(refreshed_app, database_url, tmp_path):
+def test_the_empty_store_tests_start_from_is_a_freshly_migrated_one(database_url, tmp_path):
     # Tests get their empty store copied or emptied, not migrated (tests.support.stores.empty_store).
-    refreshed_app.extensions["feedsvc"].store.engine.dispose()
+    _insert_item(engine := make_engine(database_url))
+    engine.dispose()
     assert _contents(database_url)["items"]
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}" if database_url.startswith("sqlite") else create_database()
     try:
