@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
+
+# pytest keeps each test module it rewrites (asserts) as bytecode beside it,
+# unless PYTHONDONTWRITEBYTECODE is set: then every worker parses, rewrites
+# and compiles the 80 test modules (and feedsvc's) again on every run, ~2 s
+# before its first test. The cache is in the git-ignored __pycache__ folders.
+sys.dont_write_bytecode = False
 
 import pytest
 from hypothesis import settings
