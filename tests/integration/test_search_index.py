@@ -70,9 +70,11 @@ def store(database_url):
     s.engine.dispose()
 
 
-def _brute(store: Store, word: str, excludes=()) -> list[str]:
-    """Every visible item in feed order, filtered in Python."""
-    return [i.guid for i in store.query_items(limit=10_000)
+def _brute(store: Store | list, word: str, excludes=()) -> list[str]:
+    """Every visible item in feed order (of the store, or as read from it
+    before), filtered in Python."""
+    items = store if isinstance(store, list) else store.query_items(limit=10_000)
+    return [i.guid for i in items
             if word in search_text(i.title, i.summary) and not any(x in search_text(i.title, i.summary)
                                                                   for x in excludes)]
 
@@ -111,14 +113,15 @@ def _keywords():
 
 
 def test_keyword_results_equal_a_plain_substring_filter(shared_store):
-    some = _brute(shared_store, "乡村振兴")
+    visible = shared_store.query_items(limit=10_000)  # read once: the cases only read the store
+    some = _brute(visible, "乡村振兴")
     assert 0 < len(some) < ITEMS  # the generated store has a rare-ish word to find
 
     @settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(word=_keywords(), exclude=st.sampled_from(["", "abc", "%", "振兴"]))
     def check(word, exclude):
         excludes = (exclude,) if exclude else ()
-        assert _found(shared_store, word, excludes) == _brute(shared_store, word, excludes)
+        assert _found(shared_store, word, excludes) == _brute(visible, word, excludes)
 
     check()
 
