@@ -1,6 +1,6 @@
 """feedsvc benchmark suite (issue 10): measures, changes nothing.
 
-    python -m bench                  # every group, about 5 minutes on 2 cores
+    python -m bench                  # every group, about 6 minutes on 2 cores
     python -m bench --only serve     # one group (repeatable)
     python -m bench --profile        # also sample the hot paths with py-spy
 
