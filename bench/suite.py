@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from bench import common
+
 ROOT = Path(__file__).resolve().parents[1]
 NAMED = []  # pyproject's addopts as they are
 AUTOLOADED = ["-o", "addopts=-ra --strict-markers"]  # pytest's default plugin loading
@@ -53,13 +55,7 @@ def _collection(runs: int) -> dict:
 
 
 def _median_ms(fn, runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        started = time.process_time()
-        fn()
-        times.append((time.process_time() - started) * 1000)
-    return round(statistics.median(times), 2)
+    return common.median_ms(fn, runs, clock=time.process_time)["median_ms"]
 
 
 def _opening(runs: int) -> dict:

@@ -6,13 +6,12 @@ import json
 from urllib.parse import unquote
 
 import jsonschema
-import pytest
 from lxml import etree
 
 from tests.support.checks import parse_strict, validate_atom, validate_atoms
 from feedsvc.core.outlets import slugify
 from tests.support.paths import SPEC
-from tests.support.stores import sqlite_store
+from tests.support.stores import sqlite_only
 
 JSON_SCHEMA = json.loads((SPEC / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))
 OUTLETS = {"胶东在线": 2, "鲁网": 3, "中国山东网": 3, "新华网": 1, "大众日报": 2}
@@ -23,14 +22,7 @@ SEED_URL = "https://news.iqilu.com/shandong/yaowen/2019/1023/4371235.shtml"
 # Feeds are written and served alike from either store, so this module runs
 # on SQLite; what the store gives them is tested on both (test_feeds.py,
 # test_api.py, test_store.py).
-@pytest.fixture(scope="module")
-def module_database_url(tmp_path_factory) -> str:
-    return sqlite_store(tmp_path_factory.mktemp("store") / "store.sqlite3")
-
-
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return sqlite_store(tmp_path / "store.sqlite3")
+module_database_url, database_url = sqlite_only()
 
 
 def feed_paths(fmt: str) -> list[str]:

@@ -15,7 +15,7 @@ from feedsvc.app import create_app
 from feedsvc.render import ATOM_TYPE, JSON_TYPE, RSS_TYPE
 from feedsvc.snapshot import RECIPES_DIR
 from feedsvc.web.state import FEED_CACHE
-from tests.support.stores import instance_folder, sqlite_store
+from tests.support.stores import instance_folder, sqlite_only
 
 PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", "/feeds/source/iqilu-shandong.atom",
          "/feeds.opml"]
@@ -24,14 +24,7 @@ PATHS = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", "/feeds/source/
 # Feeds are written and served alike from either store, so this module runs
 # on SQLite; what the store gives them is tested on both (test_feeds.py,
 # test_api.py, test_store.py).
-@pytest.fixture(scope="module")
-def module_database_url(tmp_path_factory) -> str:
-    return sqlite_store(tmp_path_factory.mktemp("store") / "store.sqlite3")
-
-
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return sqlite_store(tmp_path / "store.sqlite3")
+module_database_url, database_url = sqlite_only()
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from feedsvc.app import create_app
@@ -117,6 +118,22 @@ def sqlite_store(path: Path) -> str:
     revision is put there first when there is none."""
     url = f"sqlite:///{path}"
     return url if path.exists() else empty_store(url)
+
+
+def sqlite_only():
+    """(module_database_url, database_url) fixtures on SQLite only, for a
+    module whose tests are not about the store: assign them to those two
+    names in the module, and its cases run once instead of per backend."""
+
+    @pytest.fixture(scope="module", name="module_database_url")
+    def module_url(tmp_path_factory) -> str:
+        return sqlite_store(tmp_path_factory.mktemp("store") / "store.sqlite3")
+
+    @pytest.fixture(name="database_url")
+    def case_url(tmp_path) -> str:
+        return sqlite_store(tmp_path / "store.sqlite3")
+
+    return module_url, case_url
 
 
 def instance_folder(path: Path) -> str:
