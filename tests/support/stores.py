@@ -117,7 +117,10 @@ def sqlite_store(path: Path) -> str:
     """The URL of the SQLite store at `path`; an empty one at the newest
     revision is put there first when there is none."""
     url = f"sqlite:///{path}"
-    return url if path.exists() else empty_store(url)
+    if path.exists():
+        return url
+    path.parent.mkdir(parents=True, exist_ok=True)  # as the store makes its folder
+    return empty_store(url)
 
 
 def sqlite_only():
