@@ -16,10 +16,9 @@ sys.dont_write_bytecode = False
 import pytest
 from hypothesis import settings
 
-from feedsvc.app import create_app
-from feedsvc.snapshot import SITE_DIR, SnapshotServer
-from tests.support.stores import PG_ADMIN_URL, copy_store, create_database, demo_settings, drop_database, empty_store, \
-    reset_postgres
+# The app and the stores are imported by the fixtures that use them: the
+# xdist controller loads this file too, runs no fixture, and starts the
+# workers only once it has (importing the app here costs each run ~1 s).
 
 # The suite replays the same generated inputs every run, so a landing never
 # fails on an input no one has seen before; "explore" draws new ones (and
@@ -33,6 +32,8 @@ settings.load_profile(os.environ.get("FEEDSVC_TEST_HYPOTHESIS", "default"))
 def pg_database():
     """A fresh database for this test run (each xdist worker its own),
     dropped at the end."""
+    from tests.support.stores import PG_ADMIN_URL, create_database, drop_database
+
     try:
         url = create_database()
     except Exception as exc:  # no server: a skip locally, a failure in CI
@@ -46,6 +47,8 @@ def pg_database():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> str:
     """An empty store on each backend, at the newest revision."""
+    from tests.support.stores import empty_store
+
     if request.param == "sqlite":
         return empty_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     return empty_store(request.getfixturevalue("pg_database"))
@@ -54,6 +57,8 @@ def database_url(request, tmp_path) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def blank_database_url(request, tmp_path) -> str:
     """A database on each backend without any table, for tests of migrating."""
+    from tests.support.stores import reset_postgres
+
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     url = request.getfixturevalue("pg_database")
@@ -64,6 +69,8 @@ def blank_database_url(request, tmp_path) -> str:
 @pytest.fixture
 def site_dir(tmp_path) -> Path:
     """A private copy of the snapshot site that a test may edit."""
+    from feedsvc.snapshot import SITE_DIR
+
     target = tmp_path / "site"
     shutil.copytree(SITE_DIR, target)
     return target
@@ -71,6 +78,8 @@ def site_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def snapshot(site_dir):
+    from feedsvc.snapshot import SnapshotServer
+
     with SnapshotServer(site_dir) as server:
         yield server
 
@@ -79,6 +88,9 @@ def snapshot(site_dir):
 def demo_app(tmp_path, snapshot, database_url):
     """The app on the demo recipes, reading the snapshot over real HTTP,
     on each store backend."""
+    from feedsvc.app import create_app
+    from tests.support.stores import demo_settings
+
     app = create_app(demo_settings(tmp_path / "instance", database_url, snapshot.base_url))
     yield app
     app.extensions["feedsvc"].refresher.close()
@@ -97,6 +109,8 @@ def module_database_url(request, tmp_path_factory) -> str:
     """An empty store on each backend for a whole test module, for stores
     that are built once and then only read. On PostgreSQL it is a database
     of its own, so function-scoped stores reset beside it leave it be."""
+    from tests.support.stores import create_database, drop_database
+
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.sqlite3'}"
         return
@@ -110,6 +124,10 @@ def module_database_url(request, tmp_path_factory) -> str:
 def seeded_stores(tmp_path_factory):
     """What the demo's one refresh stores, crawled once per worker and
     backend: (store URL, snapshot URL) by backend, copied for each module."""
+    from feedsvc.app import create_app
+    from feedsvc.snapshot import SITE_DIR, SnapshotServer
+    from tests.support.stores import create_database, demo_settings, drop_database
+
     made: dict[str, tuple[str, str]] = {}
 
     def seeded(backend: str) -> tuple[str, str]:
@@ -135,6 +153,9 @@ def seeded_app(module_database_url, seeded_stores, tmp_path_factory):
     """The demo app after one refresh, for tests that only read it: each
     module and backend gets its own copy of a store crawled once per
     worker, instead of a crawl each."""
+    from feedsvc.app import create_app
+    from tests.support.stores import copy_store, demo_settings
+
     backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
     seeded_url, snapshot_url = seeded_stores(backend)
     copy_store(seeded_url, module_database_url)

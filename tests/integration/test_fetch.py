@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 
 import pytest
@@ -75,15 +76,20 @@ def test_streamed_body_over_the_cap(httpserver, client, settings):
 
 
 def test_slow_server_times_out(httpserver, client, settings):
+    done = threading.Event()
+
     def slow(_request):
-        time.sleep(1.0)
+        done.wait(5)  # answers once the test is over: the server serves one request at a time
         return Response("late")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     started = time.monotonic()
-    with pytest.raises(FetchTimeout):
-        fetch_page(client, httpserver.url_for("/slow"), dataclasses.replace(settings, timeout_seconds=0.2))
-    assert time.monotonic() - started < 1.0
+    try:
+        with pytest.raises(FetchTimeout):
+            fetch_page(client, httpserver.url_for("/slow"), dataclasses.replace(settings, timeout_seconds=0.2))
+        assert time.monotonic() - started < 1.0
+    finally:
+        done.set()
 
 
 def test_closed_port(client, settings):
