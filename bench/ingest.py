@@ -165,6 +165,9 @@ def feed(folder: Path, entries: int = 1000, profile: dict | None = None) -> dict
 
 
 def run(pages: int = 900, entries: int = 1000, profile: bool = False) -> dict:
+    from feedsvc.core.outlets import slugify
+
+    slugify("鲁网")  # warm up: the pinyin tables load on first use (~1 s), not per item
     folder = Path(tempfile.mkdtemp(prefix="feedsvc-bench-ingest-"))
     try:
         a = articles(folder, pages)

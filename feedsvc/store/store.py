@@ -26,6 +26,7 @@ from feedsvc.store.item_rows import (ITEM_COLUMNS, REF_COLUMNS, ItemRef, feed_se
                                stored)
 from feedsvc.core.models import DETAIL_ARTICLE, ItemQuery, ItemRecord, StoredItem, UpsertResult
 from feedsvc.store.outlet_stats import OutletStat, OutletTally
+from feedsvc.store.updated_seconds import UpdatedSeconds
 from feedsvc.store.schema import (http_validators, insert_if_absent, items, sources, store_secrets, store_settings,
                             store_state)
 from feedsvc.core.xmlchars import strip_invalid
@@ -238,6 +239,7 @@ class Store:
             touched_new: set[str] = set()
             touched_updated: set[str] = set()
             tally = OutletTally()
+            seconds = UpdatedSeconds(conn)
             for record in records:
                 row = rows.get(record.url)
                 if record.outlet is None and default_outlet and not (row and row["outlet"]):
@@ -245,7 +247,7 @@ class Store:
                     # default: a page naming none must not undo an outlet another named.
                     record = replace(record, outlet=default_outlet)
                 if row is None:
-                    rows[record.url] = row = self._insert(conn, record, now)
+                    rows[record.url] = row = self._insert(conn, record, now, seconds)
                     touched_new.add(record.url)
                     result.outlets_changed.add(record.outlet)
                     tally.added(row["outlet"], row["id"])
@@ -261,7 +263,8 @@ class Store:
                 revised = record.url not in touched_new and record.detail == row["detail"]
                 date_changes(row, changes, now, revised)
                 if "updated_at" in changes:
-                    changes["updated_at"] = _free_second(conn, changes["updated_at"], downward=False, own=row["id"])
+                    seconds.moved(row["id"], row["updated_at"])
+                    changes["updated_at"] = seconds.free(changes["updated_at"], downward=False, own=row["id"])
                 tally_change(tally, row, changes)
                 derive_search_columns(changes, {**row, **changes})
                 conn.execute(update(items).where(items.c.id == row["id"])
@@ -275,10 +278,11 @@ class Store:
                 self._bump_version(conn)
         return result
 
-    def _insert(self, conn: Connection, record: ItemRecord, now: datetime) -> dict:
+    def _insert(self, conn: Connection, record: ItemRecord, now: datetime, seconds: UpdatedSeconds) -> dict:
         values = new_row(record, now)
-        values["updated_at"] = _free_second(conn, values["updated_at"], downward=values["published_at"] is None)
-        values["id"] = conn.execute(insert(items).values(**values)).inserted_primary_key[0]
+        values["updated_at"] = seconds.free(values["updated_at"], downward=values["published_at"] is None)
+        values["id"] = conn.execute(insert(items), values).inserted_primary_key[0]
+        seconds.inserted(values["id"], values["updated_at"])
         return values
 
     def _bump_version(self, conn: Connection) -> None:
@@ -501,24 +505,6 @@ class Store:
         with self._writer() as conn, conn.begin():
             insert_if_absent(conn, store_secrets, "key", {"key": key, "value": make()})
             return conn.execute(select(store_secrets.c.value).where(store_secrets.c.key == key)).scalar_one()
-
-
-def _free_second(conn: Connection, at: datetime, downward: bool, own: int | None = None) -> datetime:
-    """`at` to the second, or the nearest second no other item's updated
-    holds: readers and validators (W3C DuplicateUpdated) take entries that
-    share one updated for copies. Pages often give only the day or the
-    minute, and items first seen in one refresh share their time. Later
-    seconds for a time from a page (a day's items stay in their day); for
-    a first-seen time, earlier ones, which never lie in the future."""
-    at = at.replace(microsecond=0)
-    step = timedelta(seconds=-1 if downward else 1)
-    window = (at + step * 3600, at) if downward else (at, at + step * 3600)
-    others = items.c.id != own if own is not None else items.c.id.is_not(None)
-    used = set(conn.execute(select(items.c.updated_at).where(items.c.updated_at >= window[0],
-                                                             items.c.updated_at <= window[1], others)).scalars())
-    while at in used:
-        at += step
-    return at
 
 
 def _chunks(values: list, size: int):

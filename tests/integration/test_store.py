@@ -226,3 +226,38 @@ def test_an_error_quoting_control_characters_is_recorded_clean(store):
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert store.record_failure(RECIPE.id, at, "declared as \x00\x15tf-8\x7f", "parse", at) == 1
     assert store.source_state(RECIPE.id).last_error == "declared as tf-8"
+
+
+def _updated_by_url(store) -> dict[str, datetime]:
+    return {i.url: i.updated for i in store.query_items(limit=10_000)}
+
+
+def test_every_item_keeps_a_second_of_its_own_across_hours_and_writes(store):
+    # 60 undated entries first seen together take the seconds below that
+    # time, into the hour before it; a second write's undated entries go on
+    # below those, and its entries dated inside the taken run go up past it.
+    now = datetime(2026, 1, 1, 0, 0, 20, tzinfo=timezone.utc)
+    store.upsert_items([listing(f"https://p/a{n}", published=None) for n in range(60)], now=now)
+    first = _updated_by_url(store)
+    assert sorted(first.values()) == [now - timedelta(seconds=s) for s in range(59, -1, -1)]
+    inside = Timestamp(now - timedelta(seconds=40), "second")
+    store.upsert_items([listing(f"https://p/b{n}", published=None) for n in range(3)]
+                       + [listing(f"https://p/c{n}", published=inside) for n in range(3)], now=now)
+    both = _updated_by_url(store)
+    assert len(set(both.values())) == len(both) == 66
+    assert [both[f"https://p/b{n}"] for n in range(3)] == [now - timedelta(seconds=60 + n) for n in range(3)]
+    assert sorted(both[f"https://p/c{n}"] for n in range(3)) == [now + timedelta(seconds=n) for n in (1, 2, 3)]
+
+
+def test_an_item_whose_updated_moves_frees_its_second(store):
+    minute = Timestamp(datetime(2025, 6, 1, 8, 0, tzinfo=timezone.utc), "second")
+    store.upsert_items([listing("https://p/1", published=minute), listing("https://p/2", published=minute)], now=T0)
+    held = _updated_by_url(store)
+    assert sorted(held.values()) == [minute.value, minute.value + timedelta(seconds=1)]
+    # The first item's title changes: its updated becomes now; its old second is free again.
+    store.upsert_items([listing("https://p/1", published=minute, title="新标题")], now=T0 + timedelta(days=1))
+    store.upsert_items([listing("https://p/3", published=minute)], now=T0 + timedelta(days=1))
+    after = _updated_by_url(store)
+    assert after["https://p/1"] == T0 + timedelta(days=1)
+    assert after["https://p/3"] == held["https://p/1"]  # the freed second
+    assert len(set(after.values())) == 3
