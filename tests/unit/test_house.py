@@ -120,21 +120,18 @@ def test_scheduled_runs_are_logged_at_debug(tmp_path, caplog):
     service = Service.from_settings(load_settings({
         "INSTANCE_PATH": instance_folder(tmp_path), "RECIPES_PATH": str(tmp_path / "feeds"), "RECIPES_RELOAD_SECONDS": 0.05,
         "SCHEDULER_TICK_SECONDS": 0.05}))
-    scheduler = make_scheduler(service)
-    with caplog.at_level(logging.INFO):
-        scheduler.start()
-        time.sleep(0.25)
-        scheduler.shutdown(wait=True)
-    runs = [r for r in caplog.records if r.name.startswith("apscheduler.executors")]
-    assert not runs, [r.getMessage() for r in runs]
+    def runs():
+        return [r for r in caplog.records if r.name.startswith("apscheduler.executors")]
+
     with caplog.at_level(logging.DEBUG):
         scheduler = make_scheduler(service)
         scheduler.start()
-        time.sleep(0.15)
+        deadline = time.monotonic() + 10
+        while not any("reload_recipes" in r.getMessage() for r in runs()) and time.monotonic() < deadline:
+            time.sleep(0.02)
         scheduler.shutdown(wait=True)
-    runs = [r for r in caplog.records if r.name.startswith("apscheduler.executors")]
-    assert runs and all(r.levelno == logging.DEBUG for r in runs)
-    assert any("reload_recipes" in r.getMessage() for r in runs)
+    assert any("reload_recipes" in r.getMessage() for r in runs())
+    assert all(r.levelno == logging.DEBUG for r in runs()), [(r.levelname, r.getMessage()) for r in runs()]
     service.close()
 
 
