@@ -22,6 +22,7 @@ import brotli
 import httpcore
 import httpx
 
+
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """The one client TLS context of the process. Building one reads the

@@ -35,6 +35,7 @@ class UpdatedSeconds:
         self._conn = conn
         self._holders: dict[int, set[int]] = defaultdict(set)
         self._hours_read: set[int] = set()
+        self._left: set[tuple[int, int]] = set()  # (item id, second) given up, maybe not written yet
 
     def free(self, at: datetime, downward: bool, own: int | None = None) -> datetime:
         """`at` to the second, or the nearest second that no item but
@@ -53,8 +54,10 @@ class UpdatedSeconds:
         holders.add(item_id)
 
     def moved(self, item_id: int, before: datetime) -> None:
-        """`item_id` gives up `before`; call before free() finds its new one."""
-        self._read(_second(before) // _HOUR)
+        """`item_id` gives up `before`; call before free() finds its new one.
+        An hour read later may still show it there (the update is written
+        after free()): that row is passed over."""
+        self._left.add((item_id, _second(before)))
         self._holders[_second(before)].discard(item_id)
 
     def _held_by_others(self, second: int, own: int | None) -> bool:
@@ -69,4 +72,5 @@ class UpdatedSeconds:
         rows = self._conn.execute(select(items.c.id, items.c.updated_at).where(
             items.c.updated_at >= start, items.c.updated_at < start + timedelta(seconds=_HOUR)))
         for item_id, at in rows:
-            self._holders[_second(at)].add(item_id)
+            if (item_id, _second(at)) not in self._left:
+                self._holders[_second(at)].add(item_id)

@@ -91,26 +91,35 @@ def empty_store(url: str) -> str:
         return url
     engine = create_engine(url)
     try:
-        with engine.begin() as conn:
-            tables = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
-            at_head = "alembic_version" in tables and conn.execute(
-                text("SELECT version_num FROM alembic_version")).scalar() == migrate.head_revision()
-            if at_head and _SEEDED and tables == set(_SEEDED) | {"alembic_version"}:
-                conn.execute(text(f"TRUNCATE {', '.join(sorted(_SEEDED))} RESTART IDENTITY CASCADE"))
-                for table, rows in _SEEDED.items():
-                    for row in rows:
-                        conn.execute(text(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
-                                          f"({', '.join(':' + column for column in row)})"), row)
-                return url
-        reset_postgres(url)
-        migrate.upgrade(engine)
-        with engine.connect() as conn:
-            names = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
-            _SEEDED.update({name: [dict(row._mapping) for row in conn.execute(text(f'SELECT * FROM "{name}"'))]
-                            for name in names - {"alembic_version"}})
+        if not _refill_postgres(engine):
+            reset_postgres(url)
+            migrate.upgrade(engine)
+            with engine.connect() as conn:
+                _SEEDED.update({name: [dict(row._mapping) for row in conn.execute(text(f'SELECT * FROM "{name}"'))]
+                                for name in _public_tables(conn) - {"alembic_version"}})
     finally:
         engine.dispose()
     return url
+
+
+def _public_tables(conn) -> set[str]:
+    return set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
+
+
+def _refill_postgres(engine) -> bool:
+    """Empty a database at the newest revision, with the tables a first
+    migration makes, and put back what it writes; False for any other."""
+    with engine.begin() as conn:
+        tables = _public_tables(conn)
+        if not (_SEEDED and tables == set(_SEEDED) | {"alembic_version"} and conn.execute(
+                text("SELECT version_num FROM alembic_version")).scalar() == migrate.head_revision()):
+            return False
+        conn.execute(text(f"TRUNCATE {', '.join(sorted(_SEEDED))} RESTART IDENTITY CASCADE"))
+        for table, rows in _SEEDED.items():
+            for row in rows:
+                conn.execute(text(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
+                                  f"({', '.join(':' + column for column in row)})"), row)
+    return True
 
 
 def sqlite_store(path: Path) -> str:
